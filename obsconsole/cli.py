@@ -1,0 +1,341 @@
+"""Command line: `obsconsole [run] | demo | snapshot | check`.
+
+Errors a user can fix (a bad config, a missing file) are one line on stderr and exit
+code 2; `snapshot` and `check` exit with monitoring-plugin codes (0 OK, 1 WARNING,
+2 CRITICAL, 3 UNKNOWN). Textual is imported only by the commands that draw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from obsconsole import __version__
+from obsconsole.config import Config, ConfigError, demo_config, find_config_path, load_config
+
+PROG = "obsconsole"
+
+DESCRIPTION = """\
+NAME
+    obsconsole - a keyboard-driven operations console for on-call engineers
+
+SYNOPSIS
+    obsconsole [OPTIONS] [run]
+    obsconsole [OPTIONS] demo [--seed N]
+    obsconsole [OPTIONS] snapshot [--demo] [--format svg|txt|json] [--size WxH]
+                                  [--timeout S] [--output FILE]
+    obsconsole [OPTIONS] check [--demo]
+
+DESCRIPTION
+    One screen with six panes: infrastructure gauges, API latency percentiles, the
+    error stream, SLO error budgets, alerts and Wazuh security events. Each pane
+    refreshes on its own schedule and shows the age of its data; a backend that fails
+    turns only its own pane into an error state, keeping the last good data.
+
+    Press ? in the console for every key, ctrl+p or : for the command palette.
+"""
+
+EPILOG = """\
+COMMANDS
+    run         The console for the configured context (the default command).
+    demo        The console against a built-in synthetic platform: six hosts, five
+                services, and a scripted incident about 20 s after start that
+                recovers about two minutes later. Needs no backend and no config.
+    snapshot    Headless: wait until every pane has its first result (or --timeout),
+                write SVG, plain text or JSON, and exit with the worst health shown.
+    check       For each configured backend: reachable or not, version, latency.
+
+FILES
+    $XDG_CONFIG_HOME/obsconsole/config.yaml    the config (see config.example.yaml)
+    $XDG_CONFIG_HOME/obsconsole/themes/*.yaml  extra themes (override shipped ones)
+    $XDG_CONFIG_HOME/obsconsole/keymaps/*.yaml extra keymaps
+    $XDG_CONFIG_HOME/obsconsole/keymap.yaml    single-binding overrides
+    ($XDG_CONFIG_HOME defaults to ~/.config)
+
+ENVIRONMENT
+    OBSCONSOLE_CONFIG   config file when --config is not given
+    NO_COLOR            select the monochrome theme (unless --theme is given)
+
+EXIT STATUS (snapshot, check)
+    0 OK   1 WARNING   2 CRITICAL   3 UNKNOWN (a backend could not be read)
+    2 is also the code of a usage or config error, reported on stderr.
+
+EXAMPLES
+    obsconsole demo
+    obsconsole --context prod --readonly
+    obsconsole snapshot --demo --format txt --size 120x40
+    obsconsole snapshot --format json --output /var/tmp/oc.json || page-someone
+"""
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """Options accepted before and after the command."""
+    default = argparse.SUPPRESS if suppress else None
+    g = parser.add_argument_group("options")
+    g.add_argument("--config", metavar="PATH", default=default,
+                   help="config file (default: $OBSCONSOLE_CONFIG, then $XDG_CONFIG_HOME/obsconsole/config.yaml)")
+    g.add_argument("--context", metavar="NAME", default=default, help="context (environment) of the config to use")
+    g.add_argument("--theme", metavar="NAME", default=default, help="dark, light, high-contrast, monochrome or a user theme")
+    g.add_argument("--keymap", metavar="NAME", default=default, help="default, vim, emacs or a user keymap")
+    g.add_argument("--readonly", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                   help="hide every action that changes a system (ack, silence, runbooks)")
+    g.add_argument("--refresh", metavar="SECONDS", type=_positive_float, default=default,
+                   help="refresh every pane at this interval instead of the configured ones")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    return value
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = text.lower().split("x")
+        size = int(w), int(h)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT like 120x40, got {text!r}") from None
+    if not (40 <= size[0] <= 500 and 10 <= size[1] <= 200):
+        raise argparse.ArgumentTypeError(f"size out of range (40x10 to 500x200): {text!r}")
+    return size
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time like 2026-11-28T14:00:00Z, got {text!r}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage=argparse.SUPPRESS,
+    )
+    parser.add_argument("--version", action="version", version=f"obsconsole {__version__}")
+    _common(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p_run = sub.add_parser("run", help="the console for the configured context (default)",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(p_run, suppress=True)
+
+    p_demo = sub.add_parser("demo", help="the console against the built-in synthetic platform",
+                            description="Run the console against a built-in synthetic AI GYM platform "
+                            "with a scripted incident about 20 s after start.")
+    _common(p_demo, suppress=True)
+    p_demo.add_argument("--seed", type=int, default=1, help="fixes the demo's randomness (default 1)")
+
+    p_snap = sub.add_parser("snapshot", help="write the panes headless as svg, txt or json",
+                            description="Wait until every pane has its first result or --timeout, "
+                            "write the format, exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN).")
+    _common(p_snap, suppress=True)
+    p_snap.add_argument("--demo", action="store_true", help="use the built-in demo platform")
+    p_snap.add_argument("--seed", type=int, default=1, help="demo seed (default 1)")
+    p_snap.add_argument("--format", choices=("svg", "txt", "json"), default="txt", help="output format (default txt)")
+    p_snap.add_argument("--size", type=_size, default=(120, 40), metavar="WxH", help="screen size for svg/txt (default 120x40)")
+    p_snap.add_argument("--timeout", type=_positive_float, default=15.0, metavar="S",
+                        help="seconds to wait for every pane's first result (default 15)")
+    p_snap.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    p_snap.add_argument("--at", type=_instant, metavar="TIME",
+                        help="freeze the clock at this ISO 8601 time (reproducible demo snapshots)")
+    p_snap.add_argument("--elapsed", type=float, default=0.0, metavar="S",
+                        help="demo only: pretend the demo has been running S seconds (60 shows the incident)")
+
+    p_check = sub.add_parser("check", help="reachability, version and latency of each backend")
+    _common(p_check, suppress=True)
+    p_check.add_argument("--demo", action="store_true", help="check the built-in demo platform")
+    return parser
+
+
+class UsageError(Exception):
+    """A problem the user fixes on the command line; one line, exit 2."""
+
+
+def _load(args: argparse.Namespace, demo: bool) -> Config:
+    if demo:
+        config = demo_config(getattr(args, "seed", 1))
+    else:
+        path = find_config_path(args.config)
+        if path is None:
+            raise UsageError(
+                "no config file: give --config PATH or set OBSCONSOLE_CONFIG, or create "
+                "~/.config/obsconsole/config.yaml (see config.example.yaml); "
+                "`obsconsole demo` needs none"
+            )
+        if not Path(path).is_file():
+            raise UsageError(f"{path}: no such file")
+        config = load_config(path, args.context)
+    return config
+
+
+def _override_panes(config: Config, refresh: float | None = None, timeout_cap: float | None = None) -> Config:
+    """--refresh overrides every pane's interval; snapshot's --timeout caps each fetch's
+    timeout. Done on the config so the UI and headless paths see the same schedules."""
+    if refresh is None and timeout_cap is None:
+        return config
+    ctx = config.context
+
+    def pane(p: Any) -> Any:
+        return dataclasses.replace(
+            p,
+            refresh_s=refresh if refresh is not None else p.refresh_s,
+            timeout_s=min(p.timeout_s, timeout_cap) if timeout_cap is not None else p.timeout_s,
+        )
+
+    panes = dataclasses.replace(ctx.panes, refresh={k: pane(v) for k, v in ctx.panes.refresh.items()})
+    contexts = dict(config.contexts)
+    contexts[ctx.name] = dataclasses.replace(ctx, panes=panes)
+    return dataclasses.replace(config, contexts=contexts)
+
+
+def _clock(at: datetime | None) -> Callable[[], datetime]:
+    if at is None:
+        return lambda: datetime.now(timezone.utc)
+    return lambda: at
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_run(args: argparse.Namespace, demo: bool) -> int:
+    config = _override_panes(_load(args, demo), args.refresh)
+    from obsconsole.ui.app import ObsConsoleApp
+
+    app = ObsConsoleApp(config, readonly=args.readonly, theme=args.theme, keymap=args.keymap)
+    app.run()
+    return 0
+
+
+async def _json_snapshot(config: Config, clock: Callable[[], datetime], elapsed: float, timeout: float) -> tuple[dict[str, Any], int]:
+    """JSON is built from the hub's results directly: no screen involved."""
+    from obsconsole.hub import Hub
+    from obsconsole.queries import build_sources, pane_queries, snapshot_document
+
+    ctx = config.context
+    sources = build_sources(ctx, clock, elapsed_s=elapsed)
+    queries = pane_queries(ctx, sources)
+    hub = Hub(clock)
+    for pid, q in queries.items():
+        pane = ctx.panes.refresh[pid]
+        hub.add(pid, q.fetch, pane.refresh_s, pane.timeout_s)
+    hub.start()
+    try:
+        await hub.wait_first(timeout_s=timeout)
+    finally:
+        await hub.stop()
+    doc = snapshot_document(ctx, queries, hub.snapshots(), clock())
+    return doc, doc["exit_code"]
+
+
+async def _screen_snapshot(config: Config, args: argparse.Namespace, clock: Callable[[], datetime]) -> tuple[str, int]:
+    from obsconsole.queries import overall_health
+    from obsconsole.ui.app import ObsConsoleApp
+    from obsconsole.ui.headless import capture
+
+    app = ObsConsoleApp(config, clock=clock, readonly=args.readonly, theme=args.theme,
+                        keymap=args.keymap, demo_elapsed_s=args.elapsed)
+    shot = await capture(app, args.size, args.timeout)
+    code = int(overall_health(app.queries, shot.snapshots))
+    return (shot.svg if args.format == "svg" else shot.text), code
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    config = _override_panes(_load(args, args.demo), args.refresh, args.timeout)
+    clock = _clock(args.at)
+    if args.format == "json":
+        doc, code = asyncio.run(_json_snapshot(config, clock, args.elapsed, args.timeout))
+        output = json.dumps(doc, indent=2, sort_keys=False) + "\n"
+    else:
+        output, code = asyncio.run(_screen_snapshot(config, args, clock))
+    if args.output:
+        try:
+            Path(args.output).write_text(output, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
+    else:
+        sys.stdout.write(output)
+    return code
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = _load(args, args.demo)
+    from obsconsole.queries import PANE_BACKENDS, build_sources
+
+    ctx = config.context
+    sources = build_sources(ctx, _clock(None))
+    statuses = asyncio.run(sources.describe())
+    rows = [(s.backend, s.target, "yes" if s.reachable else "NO", s.version or "–",
+             "–" if s.latency_s is None else f"{s.latency_s * 1000:.0f} ms", s.detail) for s in statuses]
+    if ctx.demo is None:
+        for backend in sorted(set(PANE_BACKENDS.values()) | {"jaeger", "postgres", "pagerduty"}):
+            configured = getattr(ctx.backends, backend)
+            if configured:
+                rows.append((backend, _target(configured), "?", "–", "–", "not supported by this version yet"))
+    print(f"context {ctx.name}")
+    header = ("BACKEND", "TARGET", "REACHABLE", "VERSION", "LATENCY", "DETAIL")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    if not rows:
+        print("no backends configured")
+        return 3
+    return 0 if all(r[2] == "yes" for r in rows) else 3
+
+
+def _target(backend: Any) -> str:
+    if isinstance(backend, tuple):
+        return ", ".join(_target(b) for b in backend)
+    for attr in ("url", "indexer_url", "alerts_json"):
+        value = getattr(backend, attr, None)
+        if value:
+            return str(value)
+    urls = getattr(backend, "urls", None)
+    if urls:
+        return ", ".join(urls)
+    return "(configured)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "run"
+    try:
+        if command == "run":
+            return cmd_run(args, demo=False)
+        if command == "demo":
+            return cmd_run(args, demo=True)
+        if command == "snapshot":
+            return cmd_snapshot(args)
+        if command == "check":
+            return cmd_check(args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    parser.error(f"unknown command {command!r}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""What each overview pane asks for, how healthy the answer is, and its JSON form.
+
+This is the one place that ties a pane to its source, so the screen, the exit code of
+`obsconsole snapshot` and its JSON all come from the same hub results. No Textual here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Mapping
+
+from obsconsole import __version__
+from obsconsole.config import PANE_IDS, Context
+from obsconsole.logic import incidents, slo, thresholds
+from obsconsole.model import Health, Snapshot, SourceError, worst
+from obsconsole.sources.base import BackendStatus
+
+Clock = Callable[[], datetime]
+
+PANE_TITLES: Mapping[str, str] = {
+    "infra": "Infrastructure",
+    "latency": "API latency",
+    "errors": "Error stream",
+    "slo": "SLO budgets",
+    "alerts": "Alerts",
+    "security": "Security (Wazuh)",
+}
+
+#: which backend feeds each pane (for messages and `check`)
+PANE_BACKENDS: Mapping[str, str] = {
+    "infra": "prometheus",
+    "latency": "prometheus",
+    "slo": "prometheus",
+    "alerts": "alertmanager",
+    "errors": "elasticsearch",
+    "security": "wazuh",
+}
+
+
+@dataclass(frozen=True)
+class PaneQuery:
+    """A pane's data contract: how to fetch, how healthy the result is, how to export it."""
+
+    pane_id: str
+    title: str
+    fetch: Callable[[], Awaitable[Any]]
+    health: Callable[[Any], Health]
+
+
+class _Missing:
+    """Stands in for a backend a pane needs but the context lacks (or this version does
+    not speak yet): every fetch fails with a one-line reason the pane shows."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        self._error = SourceError(kind, message)
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        if not name.startswith("fetch_"):
+            raise AttributeError(name)
+
+        async def fail(*_args: Any, **_kwargs: Any) -> Any:
+            raise self._error
+
+        return fail
+
+
+@dataclass
+class Sources:
+    """The backends of one context, one per pane (a backend may serve several panes)."""
+
+    infra: Any
+    latency: Any
+    slo: Any
+    alerts: Any
+    errors: Any
+    security: Any
+    demo: Any = None
+
+    async def describe(self) -> list[BackendStatus]:
+        if self.demo is not None:
+            return list(await self.demo.describe())
+        return []
+
+
+def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sources:
+    """Instantiate the context's backends. Heavy client libraries are imported here,
+    lazily, only for backends the context configures (start-up is paid on every login).
+
+    `elapsed_s` (demo only) pretends the demo platform has been running that long.
+    """
+    if ctx.demo is not None:
+        from datetime import timedelta
+
+        from obsconsole.sources.demo import DemoPlatform
+
+        platform = DemoPlatform(
+            seed=ctx.demo.seed,
+            clock=clock,
+            started_at=clock() - timedelta(seconds=elapsed_s),
+            incident_after_s=ctx.demo.incident_after_s,
+            faults=ctx.demo.faults,
+        )
+        return Sources(platform, platform, platform, platform, platform, platform, demo=platform)
+
+    per_pane = {}
+    for pane, backend in PANE_BACKENDS.items():
+        configured = getattr(ctx.backends, backend)
+        if not configured:
+            per_pane[pane] = _Missing(
+                "config", f"no {backend} backend in context '{ctx.name}'"
+            )
+        else:
+            per_pane[pane] = _Missing(
+                "unsupported", f"the {backend} backend is not supported by this version yet"
+            )
+    return Sources(**per_pane)
+
+
+def pane_queries(ctx: Context, sources: Sources) -> dict[str, PaneQuery]:
+    """The six overview queries, in screen order, for the enabled panes."""
+    t = ctx.thresholds
+    aliases = ctx.labels.aliases
+
+    async def infra() -> Any:
+        return await sources.infra.fetch_hosts()
+
+    async def latency() -> Any:
+        return await sources.latency.fetch_latency()
+
+    async def errors() -> Any:
+        return await sources.errors.fetch_errors(ctx.panes.errors_buffer)
+
+    async def slos() -> Any:
+        measured = await sources.slo.fetch_slo_measurements(ctx.slos)
+        return slo.evaluate_all(ctx.slos, measured, t.slo_budget_at_risk)
+
+    async def alerts() -> Any:
+        return incidents.group_alerts(await sources.alerts.fetch_alerts(), aliases)
+
+    async def security() -> Any:
+        return await sources.security.fetch_security_events(
+            ctx.panes.security_min_level, 500
+        )
+
+    table: dict[str, tuple[Callable[[], Awaitable[Any]], Callable[[Any], Health]]] = {
+        "infra": (infra, lambda v: thresholds.hosts_health(v, t)),
+        "latency": (latency, lambda v: thresholds.services_health(v, t)),
+        "errors": (errors, lambda v: Health.OK),
+        "slo": (slos, thresholds.slos_health),
+        "alerts": (alerts, thresholds.alerts_health),
+        # security events are shown for investigation; the alert rules decide pages
+        "security": (security, lambda v: Health.OK),
+    }
+    return {
+        pid: PaneQuery(pid, PANE_TITLES[pid], fetch, health)
+        for pid, (fetch, health) in table.items()
+        if ctx.panes.refresh.get(pid) is None or ctx.panes.refresh[pid].enabled
+    }
+
+
+def pane_health(query: PaneQuery, snap: Snapshot[Any]) -> Health:
+    """A pane's health: UNKNOWN when its latest attempt failed or it never answered."""
+    if snap.error is not None or not snap.has_value:
+        return Health.UNKNOWN
+    return query.health(snap.value)
+
+
+def overall_health(
+    queries: Mapping[str, PaneQuery], snaps: Mapping[str, Snapshot[Any]]
+) -> Health:
+    return worst(
+        [pane_health(q, snaps.get(pid, Snapshot(None, None))) for pid, q in queries.items()]
+    )
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def jsonable(obj: Any) -> Any:
+    """Model objects → JSON-ready values: dataclasses as objects, datetimes as ISO 8601,
+    enums as their value, tuples as lists, float keys as strings."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, enum.Enum):
+        return obj.value if not isinstance(obj, Health) else obj.name
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, float) and obj != obj:  # NaN is not JSON
+        return None
+    return obj
+
+
+def snapshot_document(
+    ctx: Context,
+    queries: Mapping[str, PaneQuery],
+    snaps: Mapping[str, Snapshot[Any]],
+    now: datetime,
+) -> dict[str, Any]:
+    """The `obsconsole snapshot --format json` document (keys documented in README)."""
+    panes = {}
+    for pid in PANE_IDS:
+        if pid not in queries:
+            continue
+        q = queries[pid]
+        snap = snaps.get(pid, Snapshot(None, None))
+        panes[pid] = {
+            "title": q.title,
+            "health": pane_health(q, snap).name,
+            "fetched_at": snap.fetched_at.isoformat() if snap.fetched_at else None,
+            "age_s": snap.age(now),
+            "error": None
+            if snap.error is None
+            else {"kind": snap.error.kind, "message": snap.error.message},
+            "data": jsonable(snap.value) if snap.has_value else None,
+        }
+    health = overall_health(queries, snaps)
+    return {
+        "obsconsole": __version__,
+        "context": ctx.name,
+        "generated_at": now.isoformat(),
+        "status": health.name,
+        "exit_code": int(health),
+        "panes": panes,
+    }

@@ -1,0 +1,88 @@
+"""The interfaces between panes and backends.
+
+Each pane asks one of these for its data. A backend module implements those it can
+serve (Prometheus: infra, latency, SLOs; Alertmanager: alerts; Elasticsearch: logs;
+Wazuh: security); the demo platform implements them all. Methods are async, return
+model objects (tuples, newest first where order matters) and raise only `SourceError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence, runtime_checkable
+
+from obsconsole.model import (
+    Alert,
+    HostGauge,
+    LogEvent,
+    SecurityEvent,
+    ServiceLatency,
+    SLODefinition,
+    SLOMeasurement,
+)
+
+
+@runtime_checkable
+class InfraSource(Protocol):
+    async def fetch_hosts(self) -> tuple[HostGauge, ...]:
+        """Every host's gauges with a short CPU history for the sparkline."""
+        ...
+
+
+@runtime_checkable
+class LatencySource(Protocol):
+    async def fetch_latency(self) -> tuple[ServiceLatency, ...]:
+        """Per service p50/p95/p99, 5xx ratio and 15 minutes of p95 history."""
+        ...
+
+
+@runtime_checkable
+class SLOSource(Protocol):
+    async def fetch_slo_measurements(
+        self, slos: Sequence[SLODefinition]
+    ) -> tuple[SLOMeasurement, ...]:
+        """Error ratios over each SLO's window and each of its burn windows."""
+        ...
+
+
+@runtime_checkable
+class AlertSource(Protocol):
+    async def fetch_alerts(self) -> tuple[Alert, ...]:
+        """Active (and silenced) alerts, de-duplicated by fingerprint."""
+        ...
+
+
+@runtime_checkable
+class LogSource(Protocol):
+    async def fetch_errors(self, limit: int) -> tuple[LogEvent, ...]:
+        """The newest `limit` events at the configured error levels, newest first."""
+        ...
+
+
+@runtime_checkable
+class SecuritySource(Protocol):
+    async def fetch_security_events(
+        self, min_level: int, limit: int
+    ) -> tuple[SecurityEvent, ...]:
+        """The newest `limit` security events with rule level >= min_level, newest first."""
+        ...
+
+
+@runtime_checkable
+class Describable(Protocol):
+    async def describe(self) -> "list[BackendStatus]":
+        """For `obsconsole check`: reachable, version, latency of each backend it speaks
+        to (an HA pair of Alertmanagers is two lines)."""
+        ...
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """One line of `obsconsole check`."""
+
+    backend: str  # "prometheus", "alertmanager", ...
+    target: str  # URL, file or "demo"
+    reachable: bool
+    version: str | None
+    latency_s: float | None
+    detail: str = ""

@@ -1,0 +1,99 @@
+"""The action table: one row per user action, feeding key bindings, the command palette
+and the `?` help screen, so a key and its palette entry cannot drift apart.
+
+Every binding has a stable namespaced id (`pane.maximize`); keymaps (keymaps/*.yaml)
+map ids to keys and are applied with `App.set_keymap`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One user action.
+
+    Attributes:
+        id: stable binding id, used by keymaps (`area.verb`, kebab-case).
+        key: default key(s), comma-separated Textual key names.
+        action: the Textual action string run on the widget of `scope`.
+        title: palette entry, "area: Verb".
+        help: one line for the help screen.
+        scope: "app" (bound on the App: works on every screen), "overview" (the
+            overview screen), "pane" (the focused pane), or "table" (the focused
+            table's cursor).
+        show: shown in the footer.
+        mutating: changes a system (hidden by --readonly).
+        palette: offered in the command palette.
+    """
+
+    id: str
+    key: str
+    action: str
+    title: str
+    help: str
+    scope: str = "app"
+    show: bool = False
+    mutating: bool = False
+    palette: bool = True
+    key_display: str | None = None
+    #: the footer's one-word label (defaults to the title's verb)
+    label: str = ""
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.key,
+            self.action,
+            self.label or self.title.split(": ", 1)[-1],
+            show=self.show,
+            id=self.id,
+            key_display=self.key_display,
+        )
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    # ---- app
+    ActionSpec("app.help", "question_mark", "help", "app: Show keys", "Show every key of the app and of the focused pane", show=True, key_display="?", label="Keys"),
+    ActionSpec("app.palette", "ctrl+p,colon", "command_palette", "app: Command palette", "Open the command palette", show=True, palette=False, label="Palette"),
+    ActionSpec("app.pause", "p", "toggle_pause", "app: Pause / resume refresh", "Pause or resume every refresh", show=True, scope="overview", label="Pause"),
+    ActionSpec("app.refresh", "r", "refresh_now", "app: Refresh now", "Refresh every pane now", show=True, scope="overview", label="Refresh"),
+    ActionSpec("app.quit", "q", "quit", "app: Quit", "Quit obsconsole", show=True, label="Quit"),
+    ActionSpec("pane.focus-1", "1", "focus_pane(1)", "pane: Go to Infrastructure", "Focus pane 1: infrastructure gauges", scope="overview"),
+    ActionSpec("pane.focus-2", "2", "focus_pane(2)", "pane: Go to API latency", "Focus pane 2: API latency", scope="overview"),
+    ActionSpec("pane.focus-3", "3", "focus_pane(3)", "pane: Go to Error stream", "Focus pane 3: error stream", scope="overview"),
+    ActionSpec("pane.focus-4", "4", "focus_pane(4)", "pane: Go to SLO budgets", "Focus pane 4: SLO budgets", scope="overview"),
+    ActionSpec("pane.focus-5", "5", "focus_pane(5)", "pane: Go to Alerts", "Focus pane 5: alerts", scope="overview"),
+    ActionSpec("pane.focus-6", "6", "focus_pane(6)", "pane: Go to Security", "Focus pane 6: Wazuh security events", scope="overview"),
+    ActionSpec("pane.next", "tab", "cycle_pane(1)", "pane: Next pane", "Focus the next pane", palette=False, scope="overview"),
+    ActionSpec("pane.previous", "shift+tab", "cycle_pane(-1)", "pane: Previous pane", "Focus the previous pane", palette=False, scope="overview"),
+    ActionSpec("pane.maximize", "m", "toggle_maximize", "pane: Maximise / restore", "Maximise the focused pane, or restore the overview", show=True, scope="overview", label="Maximise"),
+    ActionSpec("pane.restore", "escape", "restore", "pane: Restore overview", "Leave maximised view / clear the pane filter", palette=False, scope="overview"),
+    # ---- pane (bindings live on the pane widget: they act on the focused pane)
+    ActionSpec("pane.search", "slash", "start_search", "pane: Filter rows", "Filter the focused pane's rows by text", scope="pane", key_display="/"),
+    ActionSpec("pane.pause", "P", "toggle_pane_pause", "pane: Pause / resume this pane", "Pause or resume the focused pane's refresh", scope="pane"),
+    # ---- table cursor (bindings live on every pane table)
+    ActionSpec("table.detail", "enter", "select_cursor", "pane: Open detail", "Open the detail of the selected row", scope="table", palette=True),
+    ActionSpec("table.down", "down", "cursor_down", "table: Down", "Move the cursor down", scope="table", palette=False),
+    ActionSpec("table.up", "up", "cursor_up", "table: Up", "Move the cursor up", scope="table", palette=False),
+    ActionSpec("table.page-down", "pagedown", "page_down", "table: Page down", "Move one page down", scope="table", palette=False),
+    ActionSpec("table.page-up", "pageup", "page_up", "table: Page up", "Move one page up", scope="table", palette=False),
+    ActionSpec("table.top", "home", "scroll_top", "table: Top", "Go to the first row", scope="table", palette=False),
+    ActionSpec("table.bottom", "end", "scroll_bottom", "table: Bottom", "Go to the last row", scope="table", palette=False),
+    ActionSpec("table.left", "left", "scroll_left", "table: Scroll left", "Scroll left", scope="table", palette=False),
+    ActionSpec("table.right", "right", "scroll_right", "table: Scroll right", "Scroll right", scope="table", palette=False),
+)
+
+ACTIONS_BY_ID = {a.id: a for a in ACTIONS}
+
+
+def bindings(scope: str, readonly: bool = False) -> list[Binding]:
+    """The Textual bindings of one scope (the source of every BINDINGS list)."""
+    return [a.binding() for a in ACTIONS if a.scope == scope and not (readonly and a.mutating)]
+
+
+def available(readonly: bool) -> list[ActionSpec]:
+    """Actions a user may invoke now (`--readonly` hides every mutating one)."""
+    return [a for a in ACTIONS if not (readonly and a.mutating)]

@@ -1,0 +1,66 @@
+"""The one-line header: context, read-only and paused badges, overall health, time in
+UTC and local, and (in single-pane mode) a tab strip of every pane's health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from obsconsole.logic.sanitize import clean
+from obsconsole.model import Health
+from obsconsole.ui.styles import Palette
+
+
+def header_line(
+    context: str,
+    readonly: bool,
+    paused: bool,
+    health: Health,
+    now: datetime,
+    palette: Palette,
+    width: int,
+) -> Text:
+    left = Text()
+    left.append(" obsconsole ", style="bold reverse")
+    left.append(" ")
+    left.append(clean(context, 30), style="bold")
+    if readonly:
+        left.append(" ")
+        left.append(" READ-ONLY ", style="reverse")
+    if paused:
+        left.append(" ")
+        left.append(" PAUSED ", style="bold reverse")
+    left.append("  ")
+    words = {Health.OK: "all OK", Health.WARNING: "WARNING", Health.CRITICAL: "CRITICAL", Health.UNKNOWN: "UNKNOWN"}
+    left.append(f" {words[health]} ", style=palette.health(health) + (" reverse" if health is not Health.OK else ""))
+    local = now.astimezone()
+    right = f"{now:%H:%M:%S} UTC"
+    if local.utcoffset() != now.utcoffset() and width >= 90:
+        right += f" · {local:%H:%M} {local.tzname() or 'local'}"
+    right += " "
+    pad = max(1, width - len(left.plain) - len(right))
+    left.append(" " * pad)
+    left.append(right)
+    return left
+
+
+class StatusHeader(Static):
+    pass
+
+
+class PaneTabs(Static):
+    """Shown instead of the grid when one pane fills the screen: every pane's number,
+    name and health, the visible one highlighted, so nothing is out of sight."""
+
+    def show(self, tabs: list[tuple[int, str, Health, bool]], palette: Palette) -> None:
+        line = Text()
+        for number, name, health, current in tabs:
+            mark = {Health.OK: "●", Health.WARNING: "▲", Health.CRITICAL: "■", Health.UNKNOWN: "?"}[health]
+            chunk = Text()
+            chunk.append(f" {number} {name} ", style="bold reverse" if current else "")
+            chunk.append(mark, style=palette.health(health))
+            line.append_text(chunk)
+            line.append(" ")
+        self.update(line)

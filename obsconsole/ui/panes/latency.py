@@ -1,0 +1,135 @@
+"""Pane 2: per service p50 / p95 / p99 and 5xx %, coloured by the SPEC §3 thresholds,
+with the selected service's p95 over the last 15 minutes: a plotext chart when the pane
+is tall enough, a one-line sparkline otherwise."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterable, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Static
+from textual_plotext import PlotextPlot
+
+from obsconsole.logic import thresholds
+from obsconsole.logic.sanitize import inert_cell
+from obsconsole.model import ServiceLatency
+from obsconsole.ui.panes.base import Column, Pane, PaneTable, Row
+from obsconsole.ui.styles import human_seconds, sparkline
+
+#: below this many content rows the chart is replaced by a sparkline line
+CHART_MIN_HEIGHT = 16
+
+
+class LatencyPane(Pane):
+    pane_id = "latency"
+    number = 2
+    title = "API latency"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.selected_service: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield PaneTable(classes="pane-table")
+        yield Static("", classes="latency-trend")
+        yield PlotextPlot(classes="latency-chart")
+
+    def columns(self) -> Sequence[Column]:
+        return [
+            Column("service", 20, flex=True),
+            Column("p50", 6),
+            Column("p95", 6),
+            Column("p99", 6),
+            Column("5xx", 5),
+            Column("req/s", 6, drop=1),
+        ]
+
+    def rows(self, value: tuple[ServiceLatency, ...]) -> Iterable[Row]:
+        t = self.ctx.thresholds
+        p = self.palette
+        for s in value:
+            lat = t.latency_p95_s
+            yield s.service, [
+                inert_cell(s.service, self.width_of("service"), p.health(thresholds.latency_health(s, t))),
+                Text(human_seconds(s.p50_s), justify="right"),
+                Text(human_seconds(s.p95_s), style=p.health(lat.health(s.p95_s)), justify="right"),
+                Text(human_seconds(s.p99_s), style=p.health(lat.health(s.p99_s)), justify="right"),
+                Text(_ratio(s.error_ratio), style=p.health(t.error_ratio.health(s.error_ratio)), justify="right"),
+                Text("–" if s.requests_per_s is None else f"{s.requests_per_s:.0f}", justify="right"),
+            ]
+
+    def summary(self, value: tuple[ServiceLatency, ...]) -> str:
+        return f"{len(value)} services · p95 limit {self.ctx.thresholds.latency_p95_s.warning:g}s"
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.row_key.value and event.row_key.value != self.selected_service:
+            self.selected_service = event.row_key.value
+            if self.snapshot.has_value:
+                self.after_render(self.snapshot.value)
+
+    def _selected(self, value: tuple[ServiceLatency, ...]) -> ServiceLatency | None:
+        if not value:
+            return None
+        for s in value:
+            if s.service == self.selected_service:
+                return s
+        # nothing chosen yet: the worst service is the interesting one
+        t = self.ctx.thresholds
+        return max(value, key=lambda s: (thresholds.latency_health(s, t).value % 3, s.p95_s or 0))
+
+    def after_render(self, value: tuple[ServiceLatency, ...]) -> None:
+        s = self._selected(value)
+        trend = self.query_one(".latency-trend", Static)
+        chart = self.query_one(".latency-chart", PlotextPlot)
+        tall = self.content_size.height >= CHART_MIN_HEIGHT
+        chart.display = tall and s is not None and bool(s.p95_history)
+        trend.display = not chart.display
+        if s is None:
+            trend.update("")
+            return
+        points = [v for _, v in s.p95_history]
+        limit = self.ctx.thresholds.latency_p95_s
+        style = self.palette.health(limit.health(s.p95_s))
+        if not chart.display:
+            line = Text()
+            line.append(f"{s.service[:18]} p95 {self.ctx.panes.latency_chart_minutes}m ", style=self.palette.muted)
+            width = max(0, self.content_size.width - len(line) - 10)
+            line.append_text(sparkline(points, width, 0.0, max(points + [limit.warning]) if points else None, style))
+            line.append(f" {human_seconds(s.p95_s)}", style=style)
+            trend.update(line)
+            return
+        plt = chart.plt
+        plt.clear_data()
+        plt.clear_figure()
+        xs = [(ts - s.p95_history[-1][0]) / 60.0 for ts, _ in s.p95_history]
+        plt.plot(xs, points, marker="braille", color="cyan")
+        plt.horizontal_line(limit.warning, color="orange")
+        plt.title(f"{s.service} p95 (s) · last {self.ctx.panes.latency_chart_minutes} min · limit {limit.warning:g}s")
+        plt.xlabel("minutes ago")
+        plt.ylim(0, max(points + [limit.warning]) * 1.15)
+        chart.refresh()
+
+    def detail(self, key: str) -> tuple[str, list[tuple[str, Any]]] | None:
+        for s in self.snapshot.value or ():
+            if s.service == key:
+                last = s.p95_history[-1][0] if s.p95_history else None
+                return f"Service {s.service}", [
+                    ("service", s.service),
+                    ("p50", human_seconds(s.p50_s)),
+                    ("p95", human_seconds(s.p95_s)),
+                    ("p99", human_seconds(s.p99_s)),
+                    ("5xx ratio", _ratio(s.error_ratio)),
+                    ("requests/s", "–" if s.requests_per_s is None else f"{s.requests_per_s:.1f}"),
+                    ("p95 limits", f"warning {self.ctx.thresholds.latency_p95_s.warning:g}s, critical {self.ctx.thresholds.latency_p95_s.critical:g}s"),
+                    ("p95 history", f"{len(s.p95_history)} points to {datetime.fromtimestamp(last, timezone.utc):%H:%M:%S} UTC" if last else "none"),
+                ]
+        return None
+
+
+def _ratio(r: float | None) -> str:
+    if r is None:
+        return "–"
+    return f"{r * 100:.1f}%" if r < 0.1 else f"{r * 100:.0f}%"

@@ -1,0 +1,129 @@
+"""Health → Rich style, per theme. Colour is never the only signal: critical values are
+bold, and the monochrome theme (NO_COLOR) uses bold / reverse / underline instead."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from obsconsole.model import Health, Severity
+
+_MONO = {
+    Health.OK: "",
+    Health.WARNING: "underline",
+    Health.CRITICAL: "bold reverse",
+    Health.UNKNOWN: "italic",
+}
+
+
+class Palette:
+    """The styles the panes use, resolved once per theme."""
+
+    def __init__(self, success: str, warning: str, error: str, muted: str, mono: bool) -> None:
+        self.mono = mono
+        if mono:
+            self._health = dict(_MONO)
+            self.muted = "dim"
+        else:
+            self._health = {
+                Health.OK: success,
+                Health.WARNING: warning,
+                Health.CRITICAL: f"bold {error}",
+                Health.UNKNOWN: f"italic {muted}",
+            }
+            self.muted = muted
+
+    def health(self, h: Health) -> str:
+        return self._health[h]
+
+    def severity(self, s: Severity) -> str:
+        if s is Severity.CRITICAL:
+            return self.health(Health.CRITICAL)
+        if s is Severity.HIGH:
+            return self.health(Health.CRITICAL) if self.mono else self._health[Health.CRITICAL].replace("bold ", "")
+        if s is Severity.MEDIUM:
+            return self.health(Health.WARNING)
+        return self.muted
+
+
+def health_label(h: Health, palette: Palette) -> Text:
+    """A short badge: OK / WARN / CRIT / ?."""
+    word = {Health.OK: "OK", Health.WARNING: "WARN", Health.CRITICAL: "CRIT", Health.UNKNOWN: "UNKN"}[h]
+    return Text(word, style=palette.health(h))
+
+
+def bar(pct: float | None, width: int, style: str, mono: bool = False) -> Text:
+    """A horizontal percentage bar followed by the number: `█████░░░ 63%`."""
+    if pct is None:
+        return Text("–".rjust(width + 4), style="dim")
+    pct_clamped = max(0.0, min(100.0, pct))
+    text = Text()
+    if width > 0:
+        filled = round(pct_clamped / 100.0 * width)
+        text.append("█" * filled, style=style)
+        text.append(("·" if mono else "░") * (width - filled), style="dim")
+    text.append(f"{pct:4.0f}%", style=style)
+    return text
+
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: tuple[float, ...] | list[float], width: int, lo: float | None = 0.0, hi: float | None = None, style: str = "") -> Text:
+    """The last `width` values as block characters; the scale is lo..hi (hi = max)."""
+    vals = list(values)[-width:] if width > 0 else []
+    if not vals:
+        return Text("")
+    low = min(vals) if lo is None else lo
+    high = max(vals) if hi is None else hi
+    span = (high - low) or 1.0
+    chars = []
+    for v in vals:
+        idx = int((min(max(v, low), high) - low) / span * (len(_SPARKS) - 1))
+        chars.append(_SPARKS[idx])
+    return Text("".join(chars), style=style)
+
+
+def human_age(seconds: float | None) -> str:
+    """3s, 59s, 1m05s, 12m, 3h05m, 2d."""
+    if seconds is None:
+        return "never"
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d"
+
+
+def human_rate(bytes_per_s: float | None) -> str:
+    if bytes_per_s is None:
+        return "–"
+    value = float(bytes_per_s)
+    for unit in ("B/s", "kB/s", "MB/s", "GB/s"):
+        if value < 1000 or unit == "GB/s":
+            return f"{value:.0f} {unit}" if value >= 100 or unit == "B/s" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB/s"
+
+
+def human_seconds(seconds: float | None) -> str:
+    """Latency: 18ms, 950ms, 2.31s."""
+    if seconds is None:
+        return "–"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    return f"{seconds:.2f}s"
+
+
+def human_window(seconds: float) -> str:
+    if seconds % 86400 == 0:
+        return f"{int(seconds // 86400)}d"
+    if seconds % 3600 == 0:
+        return f"{int(seconds // 3600)}h"
+    if seconds % 60 == 0:
+        return f"{int(seconds // 60)}m"
+    return f"{seconds:g}s"
