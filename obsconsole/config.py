@@ -448,6 +448,12 @@ def load_config(
         raise ConfigError(file, "", f"cannot read: {exc.strerror or exc}") from None
 
     document = _parse_yaml(text, file)
+    if isinstance(document, dict):
+        # Top-level `x-…` keys are ignored (the docker-compose convention): they hold
+        # YAML anchors that contexts share, e.g. `x-auth: &auth {...}` then `<<: *auth`.
+        document = {
+            k: v for k, v in document.items() if not (isinstance(k, str) and k.startswith("x-"))
+        }
     root = _At(file, Path(path).absolute().parent, "", {} if document is None else document)
     # Substitute before validating, so `refresh: ${REFRESH:-10s}` is checked as "10s".
     root = replace(root, value=_substitute_tree(root, env))

@@ -300,7 +300,9 @@ class Hub:
         loop = asyncio.get_running_loop()
         if schedule.due_at is None:
             schedule.due_at = loop.time()
-        while True:
+        # stop() detaches the task before cancelling it; checking that too ends the loop
+        # even if a misbehaving fetch swallowed the cancellation.
+        while schedule.task is asyncio.current_task():
             # Clear before reading the state: anything that changes it after this point
             # sets the event again, so a wake-up cannot be lost.
             schedule.wake.clear()
@@ -312,7 +314,8 @@ class Hub:
             remaining = due_at - loop.time()
             if remaining > 0 and not schedule.refresh_requested:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(schedule.wake.wait(), remaining)
+                    async with asyncio.timeout(remaining):
+                        await schedule.wake.wait()
                 continue  # re-read the state: paused, refreshed or re-armed meanwhile
             await self._poll(schedule, loop)
 
@@ -324,15 +327,20 @@ class Hub:
         schedule.in_flight = True
         error: FetchError | None = None
         value: Any = None
+        # asyncio.timeout rather than asyncio.wait_for: on Python 3.11, wait_for loses a
+        # cancellation that arrives as the fetch completes, which made stop() hang.
+        deadline = asyncio.timeout(schedule.timeout_s)
         try:
-            value = await asyncio.wait_for(schedule.fetch(), schedule.timeout_s)
-        except TimeoutError:
-            error = FetchError("timeout", f"no answer in {schedule.timeout_s:g} s")
-        except SourceError as exc:
-            error = FetchError(exc.kind, _one_line(exc.message))
+            async with deadline:
+                value = await schedule.fetch()
         except Exception as exc:  # a bug in a source must not kill its schedule
-            error = FetchError("internal", _describe(exc))
-            log.warning("hub: %s: unexpected error from fetch", schedule.key, exc_info=True)
+            if deadline.expired():
+                error = FetchError("timeout", f"no answer in {schedule.timeout_s:g} s")
+            elif isinstance(exc, SourceError):
+                error = FetchError(exc.kind, _one_line(exc.message))
+            else:
+                error = FetchError("internal", _describe(exc))
+                log.warning("hub: %s: unexpected error from fetch", schedule.key, exc_info=True)
         finally:
             schedule.in_flight = False
 

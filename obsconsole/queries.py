@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Mapping
@@ -38,6 +39,10 @@ PANE_BACKENDS: Mapping[str, str] = {
     "errors": "elasticsearch",
     "security": "wazuh",
 }
+
+
+#: security events fetched per poll (the pane shows the newest)
+SECURITY_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,7 @@ def pane_queries(ctx: Context, sources: Sources) -> dict[str, PaneQuery]:
 
     async def security() -> Any:
         return await sources.security.fetch_security_events(
-            ctx.panes.security_min_level, 500
+            ctx.panes.security_min_level, SECURITY_LIMIT
         )
 
     table: dict[str, tuple[Callable[[], Awaitable[Any]], Callable[[Any], Health]]] = {
@@ -192,7 +197,7 @@ def jsonable(obj: Any) -> Any:
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [jsonable(v) for v in obj]
-    if isinstance(obj, float) and obj != obj:  # NaN is not JSON
+    if isinstance(obj, float) and not math.isfinite(obj):  # NaN/Infinity are not JSON
         return None
     return obj
 

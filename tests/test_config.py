@@ -661,7 +661,7 @@ def test_load_config_reads_os_environ_by_default(write, monkeypatch: pytest.Monk
 
 @pytest.fixture()
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    home = tmp_path / "home"
+    home = tmp_path / "user-home"  # not conftest's "home": this one has no XDG dirs
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "OBSCONSOLE_CONFIG"):
@@ -728,3 +728,22 @@ def test_demo_config_is_one_demo_context_with_spec_defaults(clean_env: Path) -> 
     assert dict(ctx.labels.aliases) == {"authentication": "aigym-auth"}
     assert config.audit_log == str(clean_env / ".local" / "state" / "obsconsole" / "audit.jsonl")
     assert demo_config().context.demo == DemoSettings(seed=1)
+
+
+def test_top_level_x_keys_hold_shared_yaml_anchors(write) -> None:
+    path = write("""\
+        x-common: &common
+          prometheus: {url: http://p:9090}
+          ack_duration: 30m
+        contexts:
+          a:
+            <<: *common
+          b:
+            <<: *common
+            prometheus: {url: http://q:9090}
+    """)
+    config = load_config(path, environ={})
+    a, b = config.contexts["a"], config.contexts["b"]
+    assert a.backends.prometheus is not None and a.backends.prometheus.url == "http://p:9090"
+    assert b.backends.prometheus is not None and b.backends.prometheus.url == "http://q:9090"
+    assert a.ack_duration_s == b.ack_duration_s == 1800.0

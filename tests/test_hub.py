@@ -98,9 +98,12 @@ class Source:
 
 async def until(predicate, what: str) -> None:
     """Wait (briefly polling) until `predicate()` holds."""
-    async with asyncio.timeout(PATIENCE):
-        while not predicate():
-            await asyncio.sleep(0.005)
+    try:
+        async with asyncio.timeout(PATIENCE):
+            while not predicate():
+                await asyncio.sleep(0.005)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 @pytest.fixture
@@ -205,7 +208,8 @@ async def test_hanging_source_delays_no_other_schedule_then_times_out(
 
 
 async def test_source_error_keeps_kind_and_message_on_one_line(hub: Hub, updates: Updates) -> None:
-    hub.add("a", Source(SourceError("unreachable", "connection refused\n  to 127.0.0.1:9")), LONG, 1.0)
+    source = Source(SourceError("unreachable", "connection refused\n  to 127.0.0.1:9"))
+    hub.add("a", source, LONG, 1.0)
     hub.start()
 
     snap = await updates.wait("a", 1)
@@ -310,7 +314,7 @@ async def test_failing_source_backs_off_keeps_last_good_value_and_recovers(
     assert due == pytest.approx([10, 10, 20, 40, 40, 10], abs=0.5)
 
 
-async def test_failing_schedule_keeps_retrying_on_its_own(hub: Hub, updates: Updates) -> None:
+async def test_failing_schedule_keeps_retrying_on_its_own(updates: Updates) -> None:
     hub = Hub(frozen_clock, updates, backoff_cap_s=0.04)
     hub.add("a", Source(SourceError("auth", "401")), 0.02, 1.0)
     hub.start()
@@ -550,6 +554,29 @@ async def test_stop_is_idempotent_and_cancels_in_flight_fetches() -> None:
     assert not hub.in_flight("a")
     assert not hub.has_result("a")
     await hub.stop()
+
+
+async def test_stop_right_after_a_wake_up_still_ends_the_schedule() -> None:
+    # Regression: with asyncio.wait_for (Python 3.11) a cancellation arriving as the
+    # wait completed was lost and stop() hung for ever.
+    hub = Hub(frozen_clock)
+    hub.add("a", Source(), LONG, 1.0)
+    hub.start()
+    assert await hub.wait_first(timeout_s=PATIENCE)  # the schedule now waits to be due
+
+    hub.refresh_now("a")
+    async with asyncio.timeout(PATIENCE):
+        await hub.stop()
+
+
+async def test_timeout_raised_by_the_source_itself_is_internal(hub: Hub, updates: Updates) -> None:
+    # Only the hub's own deadline is reported as kind "timeout"; a source should have
+    # turned its own timeout into SourceError("timeout", ...).
+    hub.add("a", Source(TimeoutError("read timed out")), LONG, 30.0)
+    hub.start()
+
+    snap = await updates.wait("a", 1)
+    assert snap.error == FetchError("internal", "TimeoutError: read timed out")
 
 
 def test_hub_does_not_import_textual() -> None:

@@ -34,11 +34,14 @@ class EventBuffer(Generic[E]):
 
     def merge(self, events: Iterable[E]) -> int:
         """Add events not yet held; returns how many were new."""
-        new = [e for e in events if e.id not in self._by_id]
+        # an id repeated within one batch is new once (its first version is kept)
+        new: dict[Hashable, E] = {}
+        for e in events:
+            if e.id not in self._by_id and e.id not in new:
+                new[e.id] = e
         if not new:
             return 0
-        for e in new:
-            self._by_id[e.id] = e
+        self._by_id.update(new)
         merged = sorted(
             list(self._by_id.values()), key=lambda e: (e.timestamp, str(e.id)), reverse=True
         )

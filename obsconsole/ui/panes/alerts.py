@@ -57,7 +57,9 @@ class AlertsPane(Pane):
 
     def summary(self, value: tuple[AlertGroup, ...]) -> str:
         firing = sum(len(g.alerts) for g in value)
-        return f"{len(value)} groups, {firing} alerts" if value else "none firing"
+        if not value:
+            return "none firing"
+        return f"{_n(len(value), 'group')}, {_n(firing, 'alert')}"
 
     def detail(self, key: str) -> tuple[str, list[tuple[str, Any]]] | None:
         now = self.app.clock()  # type: ignore[attr-defined]
@@ -83,3 +85,7 @@ class AlertsPane(Pane):
                 fields.append((f"{prefix} labels", ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items()))))
             return f"Alert group {g.service}/{g.category}", fields
         return None
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")

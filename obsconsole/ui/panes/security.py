@@ -9,6 +9,7 @@ from rich.text import Text
 
 from obsconsole.logic.sanitize import inert, inert_cell
 from obsconsole.model import Health, SecurityEvent
+from obsconsole.queries import SECURITY_LIMIT
 from obsconsole.ui.panes.base import Column, Pane, Row
 
 BRUTE_FORCE_RULES = frozenset({"100003", "100004", "100104"})
@@ -58,6 +59,8 @@ class SecurityPane(Pane):
     def summary(self, value: tuple[SecurityEvent, ...]) -> str:
         brute = {e.srcip for e in value if e.rule_id in BRUTE_FORCE_RULES and e.srcip}
         text = f"{len(value)} events ≥ lvl {self.ctx.panes.security_min_level}"
+        if len(value) >= SECURITY_LIMIT:
+            text = f"newest {SECURITY_LIMIT} ≥ lvl {self.ctx.panes.security_min_level}"
         if brute:
             text += f" · brute force from {len(brute)} IP{'s' if len(brute) > 1 else ''}"
         return text
