@@ -205,10 +205,12 @@ class PaneConfig:
 
 DEFAULT_PANES: Mapping[str, PaneConfig] = {
     # node-exporter is scraped every 10-15 s (SPEC §2): refreshing faster is waste
-    "infra": PaneConfig(refresh_s=10.0),
-    "latency": PaneConfig(refresh_s=10.0),
+    "infra": PaneConfig(refresh_s=15.0),
+    "latency": PaneConfig(refresh_s=15.0),
+    # a live tail: the one pane where seconds matter
     "errors": PaneConfig(refresh_s=5.0),
-    "slo": PaneConfig(refresh_s=30.0),
+    # burn rates over 5 min to 6 h windows move slowly (SPEC §13: near-real-time class)
+    "slo": PaneConfig(refresh_s=60.0),
     "alerts": PaneConfig(refresh_s=10.0),
     "security": PaneConfig(refresh_s=15.0),
 }

@@ -42,7 +42,7 @@ PANE_BACKENDS: Mapping[str, str] = {
 
 
 #: security events fetched per poll (the pane shows the newest)
-SECURITY_LIMIT = 500
+SECURITY_LIMIT = 200
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ def test_example_demo_context_runs_the_synthetic_platform_with_seed_7() -> None:
 
 def test_example_variable_default_applies_when_the_variable_is_unset() -> None:
     prod = load_config(EXAMPLE, environ={}).contexts["prod"]
-    assert prod.panes.refresh["infra"].refresh_s == 10.0
+    assert prod.panes.refresh["infra"].refresh_s == 15.0
 
 
 def test_example_environment_overrides_defaults_and_fills_secrets() -> None:

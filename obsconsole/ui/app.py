@@ -26,9 +26,10 @@ from obsconsole.queries import Sources, build_sources, overall_health, pane_heal
 from obsconsole.ui.actions import ActionSpec, available, bindings
 from obsconsole.ui.header import PaneTabs, StatusHeader, header_line
 from obsconsole.ui.keymaps import load_keymap
+from obsconsole.ui.line import show
 from obsconsole.ui.palette import ActionsProvider
 from obsconsole.ui.panes import PANE_CLASSES
-from obsconsole.ui.panes.base import Pane
+from obsconsole.ui.panes.base import Pane, same_cell
 from obsconsole.ui.screens import HelpScreen
 from obsconsole.ui.theming import choose_theme, load_themes
 
@@ -124,7 +125,7 @@ class OverviewScreen(Screen[None]):
         shown = self.zoomed or self.active_pane
         for p in self.panes():
             p.set_class(p.pane_id == shown, "-shown")
-        self.query_one(PaneTabs).display = single
+        show(self.query_one(PaneTabs), single)
         self.refresh_tabs()
 
     def refresh_tabs(self) -> None:
@@ -218,6 +219,7 @@ class ObsConsoleApp(App[None]):
         self._ready_written = False
         #: the overview screen is composed (before that there is nothing to update)
         self.screen_ready = False
+        self._last_header: Any = None
 
     # ------------------------------------------------------------------ setup
 
@@ -292,18 +294,18 @@ class ObsConsoleApp(App[None]):
         if not self.screen_ready:
             return
         screen = self.overview
-        header = screen.query_one(StatusHeader)
-        header.update(
-            header_line(
-                self.ctx.name,
-                self.readonly,
-                self.hub.all_paused,
-                self.overall_health(),
-                self.clock(),
-                self.palette,
-                screen.size.width,
-            )
+        line = header_line(
+            self.ctx.name,
+            self.readonly,
+            self.hub.all_paused,
+            self.overall_health(),
+            self.clock(),
+            self.palette,
+            screen.size.width,
         )
+        if not same_cell(line, self._last_header):
+            self._last_header = line
+            screen.query_one(StatusHeader).update(line)
 
     # ------------------------------------------------------------------ actions
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
-from textual.widgets import Static
+from obsconsole.ui.line import Line
 
 from obsconsole.logic.sanitize import clean
 from obsconsole.model import Health
@@ -36,7 +36,8 @@ def header_line(
     words = {Health.OK: "all OK", Health.WARNING: "WARNING", Health.CRITICAL: "CRITICAL", Health.UNKNOWN: "UNKNOWN"}
     left.append(f" {words[health]} ", style=palette.health(health) + (" reverse" if health is not Health.OK else ""))
     local = now.astimezone()
-    right = f"{now:%H:%M:%S} UTC"
+    # minutes, not seconds: the header repaints when its text changes
+    right = f"{now:%H:%M} UTC"
     if local.utcoffset() != now.utcoffset() and width >= 90:
         right += f" · {local:%H:%M} {local.tzname() or 'local'}"
     right += " "
@@ -46,11 +47,11 @@ def header_line(
     return left
 
 
-class StatusHeader(Static):
+class StatusHeader(Line):
     pass
 
 
-class PaneTabs(Static):
+class PaneTabs(Line):
     """Shown instead of the grid when one pane fills the screen: every pane's number,
     name and health, the visible one highlighted, so nothing is out of sight."""
 

@@ -99,6 +99,35 @@ def human_age(seconds: float | None) -> str:
     return f"{s // 86400}d"
 
 
+def coarse_age(seconds: float | None) -> str:
+    """An age for titles, in steps that change rarely: <10s, 10s … 50s, 1m … 59m, 1h05m.
+
+    A title that changes every second repaints its whole pane every second (that was
+    24 KB/s of terminal output for six panes); in 10-second steps the change mostly
+    coincides with the pane's own refresh, which repaints anyway.
+    """
+    if seconds is None:
+        return "never"
+    s = int(seconds)
+    if s < 10:
+        return "<10s"
+    if s < 60:
+        return f"{s // 10 * 10}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d"
+
+
+def short_interval(seconds: float) -> str:
+    """A configured interval: 5s, 15s, 1m, 1m30s."""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    return f"{s // 60}m" + (f"{s % 60:02d}s" if s % 60 else "")
+
+
 def human_rate(bytes_per_s: float | None) -> str:
     if bytes_per_s is None:
         return "–"

@@ -14,15 +14,24 @@ from typing import Any, ClassVar, Iterable, Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input
 
 from obsconsole.config import Context
 from obsconsole.model import Health, Snapshot
 from obsconsole.ui.actions import bindings
-from obsconsole.ui.styles import Palette, human_age
+from obsconsole.ui.line import Line, show
+from obsconsole.ui.styles import Palette, coarse_age, human_age, short_interval
 
 Cell = Text | str
 Row = tuple[str, Sequence[Cell]]  # (stable row key, cells)
+
+def same_cell(a: Cell | None, b: Cell | None) -> bool:
+    """Equal as displayed. `Text.__eq__` ignores the base style and justification, so a
+    value that only changed colour (crossed a threshold) would not be redrawn."""
+    if isinstance(a, Text) and isinstance(b, Text):
+        return (a.plain, a.style, a._spans, a.justify) == (b.plain, b.style, b._spans, b.justify)
+    return a == b
+
 
 #: DataTable draws one cell of padding on each side of every column
 PAD = 1
@@ -74,6 +83,9 @@ class PaneTable(DataTable, inherit_bindings=False):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        # what is on screen, to send only changed cells on the next update
+        self._row_keys: list[str] = []
+        self._row_cells: list[list[Cell]] = []
 
     def selected_key(self) -> str | None:
         if self.row_count == 0:
@@ -86,13 +98,24 @@ class PaneTable(DataTable, inherit_bindings=False):
     def replace_rows(self, columns: Sequence[tuple[str, int | None]], rows: Iterable[Row]) -> None:
         """Show `rows` under `columns` ((label, width)), keeping the cursor on the same
         row key and the scroll position where they were."""
-        keep_key = self.selected_key()
-        keep_scroll = self.scroll_y
+        rows = list(rows)
         labels = [label for label, _ in columns]
         current = [str(c.label) for c in self.columns.values()]
         widths = [w for _, w in columns]
         current_widths = [c.width if not c.auto_width else None for c in self.columns.values()]
-        if current != labels or current_widths != widths:
+        same_columns = current == labels and current_widths == widths
+        if same_columns and [k for k, _ in rows] == self._row_keys:
+            # Same rows in the same order: update only the cells that changed, so the
+            # terminal receives those cells and not the whole table.
+            for (key, cells), old in zip(rows, self._row_cells):
+                for label, new_cell, old_cell in zip(labels, cells, old):
+                    if not same_cell(new_cell, old_cell):
+                        self.update_cell(key, label, new_cell)
+            self._row_cells = [list(cells) for _, cells in rows]
+            return
+        keep_key = self.selected_key()
+        keep_scroll = self.scroll_y
+        if not same_columns:
             self.clear(columns=True)
             for label, width in columns:
                 self.add_column(label, width=width, key=label)
@@ -100,6 +123,8 @@ class PaneTable(DataTable, inherit_bindings=False):
             self.clear()
         for key, cells in rows:
             self.add_row(*cells, key=key)
+        self._row_keys = [k for k, _ in rows]
+        self._row_cells = [list(cells) for _, cells in rows]
         if keep_key is not None:
             try:
                 self.move_cursor(row=self.get_row_index(keep_key), scroll=False)
@@ -128,12 +153,18 @@ class Pane(Vertical):
         self._rendered: Any = _UNSET
         #: fitted column widths of the last render, by label
         self.widths: dict[str, int] = {}
+        self._last_title: Text | None = None
+        pane_cfg = ctx.panes.refresh.get(self.pane_id)
+        #: the pane's refresh interval, and how late a result may be before it is "old"
+        self.interval_s: float = pane_cfg.refresh_s if pane_cfg else 10.0
+        self.grace_s: float = pane_cfg.timeout_s if pane_cfg else 10.0
+        self._last_error: Text | None = None
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield Static("", classes="pane-error")
-        yield Static("waiting for the first result…", classes="pane-placeholder")
+        yield Line("", classes="pane-error")
+        yield Line("waiting for the first result…", classes="pane-placeholder")
         yield from self.compose_body()
         yield Input(placeholder="filter rows (Enter apply, Esc clear)", classes="pane-filter")
 
@@ -158,11 +189,11 @@ class Pane(Vertical):
         self.snapshot = snap
         self.health = health
         if snap.has_value:
-            self.query_one(".pane-placeholder").display = False
+            show(self.query_one(".pane-placeholder"), False)
             if snap.value != self._rendered:
                 self.rerender()
         elif snap.error is not None:
-            self.query_one(".pane-placeholder", Static).update(
+            self.query_one(".pane-placeholder", Line).update(
                 Text("no data yet", style="italic")
             )
         self.refresh_status(now)
@@ -227,28 +258,42 @@ class Pane(Vertical):
             title.append(" · ")
             title.append("STALE " if snap.has_value else "NO DATA", style=self.palette.health(Health.UNKNOWN))
             if snap.has_value:
-                title.append(human_age(age), style=self.palette.health(Health.UNKNOWN))
-        elif snap.has_value:
-            title.append(f" · {human_age(age)}", style=self.palette.muted)
+                title.append(coarse_age(age), style=self.palette.health(Health.UNKNOWN))
+        elif snap.has_value and age is not None:
+            # On schedule, the age is only ever "at most one interval": say that, and
+            # the title (whose change repaints the whole pane) stays the same between
+            # refreshes. Late data shows its real age, in the warning style.
+            if age <= self.interval_s + self.grace_s:
+                title.append(f" · ≤{short_interval(self.interval_s)}", style=self.palette.muted)
+            else:
+                title.append(f" · {coarse_age(age)} old", style=self.palette.health(Health.WARNING))
         if self.paused:
             title.append(" · PAUSED", style="reverse")
-        self.border_title = title
-        self.border_subtitle = Text(f"filter: {self.filter_text}") if self.filter_text else None
+        # a border title change repaints the whole pane: only assign real changes
+        if not same_cell(title, self._last_title):
+            self._last_title = title
+            self.border_title = title
+        subtitle = f"filter: {self.filter_text}" if self.filter_text else ""
+        if subtitle != (self.border_subtitle or ""):
+            self.border_subtitle = Text(subtitle) if subtitle else None
 
-        error = self.query_one(".pane-error", Static)
+        error = self.query_one(".pane-error", Line)
         if snap.error is not None:
             line = Text("⚠ ", style=self.palette.health(Health.CRITICAL))
             from obsconsole.logic.sanitize import clean
 
             line.append(clean(snap.error.one_line(), 300))
             if snap.has_value:
-                line.append(f" · showing data from {human_age(age)} ago", style="italic")
+                line.append(f" · showing data from {coarse_age(age)} ago", style="italic")
             if snap.failures > 1:
                 line.append(f" · {snap.failures} failures", style=self.palette.muted)
-            error.update(line)
-            error.display = True
+            if not same_cell(line, self._last_error):
+                self._last_error = line
+                error.update(line)
+            show(error, True)
         else:
-            error.display = False
+            self._last_error = None
+            show(error, False)
         self.set_class(snap.error is not None, "-error")
 
     # ------------------------------------------------------------------ events

@@ -29,8 +29,8 @@ class InfraPane(Pane):
             Column("cpu", 7, flex=True),
             Column("mem", 7, flex=True),
             Column("disk", 7, flex=True),
-            Column("net", _NET_W, drop=2),
-            Column("cpu trend", 10, flex=True, drop=1),
+            Column("net", _NET_W, drop=1),
+            Column("cpu trend", 10, flex=True, drop=2),
         ]
 
     def rows(self, value: tuple[HostGauge, ...]) -> Iterable[Row]:

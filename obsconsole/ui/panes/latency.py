@@ -9,8 +9,9 @@ from typing import Any, Iterable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
-from textual_plotext import PlotextPlot
+from textual.widgets import DataTable
+
+from obsconsole.ui.line import Line, show
 
 from obsconsole.logic import thresholds
 from obsconsole.logic.sanitize import inert_cell
@@ -30,11 +31,13 @@ class LatencyPane(Pane):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.selected_service: str | None = None
+        #: mounted the first time there is room for it (plotext is imported then, not at
+        #: start-up: start-up is paid on every SSH login)
+        self.chart: Any = None
 
     def compose_body(self) -> ComposeResult:
         yield PaneTable(classes="pane-table")
-        yield Static("", classes="latency-trend")
-        yield PlotextPlot(classes="latency-chart")
+        yield Line("", classes="latency-trend")
 
     def columns(self) -> Sequence[Column]:
         return [
@@ -82,18 +85,24 @@ class LatencyPane(Pane):
 
     def after_render(self, value: tuple[ServiceLatency, ...]) -> None:
         s = self._selected(value)
-        trend = self.query_one(".latency-trend", Static)
-        chart = self.query_one(".latency-chart", PlotextPlot)
+        trend = self.query_one(".latency-trend", Line)
         tall = self.content_size.height >= CHART_MIN_HEIGHT
-        chart.display = tall and s is not None and bool(s.p95_history)
-        trend.display = not chart.display
+        show_chart = tall and s is not None and bool(s.p95_history)
+        if show_chart and self.chart is None:
+            from textual_plotext import PlotextPlot
+
+            self.chart = PlotextPlot(classes="latency-chart")
+            self.mount(self.chart, after=trend)
+        if self.chart is not None:
+            show(self.chart, show_chart)
+        show(trend, not show_chart)
         if s is None:
             trend.update("")
             return
         points = [v for _, v in s.p95_history]
         limit = self.ctx.thresholds.latency_p95_s
         style = self.palette.health(limit.health(s.p95_s))
-        if not chart.display:
+        if not show_chart:
             line = Text()
             line.append(f"{s.service[:18]} p95 {self.ctx.panes.latency_chart_minutes}m ", style=self.palette.muted)
             width = max(0, self.content_size.width - len(line) - 10)
@@ -101,6 +110,7 @@ class LatencyPane(Pane):
             line.append(f" {human_seconds(s.p95_s)}", style=style)
             trend.update(line)
             return
+        chart = self.chart
         plt = chart.plt
         plt.clear_data()
         plt.clear_figure()
