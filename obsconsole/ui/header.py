@@ -59,9 +59,9 @@ class PaneTabs(Line):
         line = Text()
         for number, name, health, current in tabs:
             mark = {Health.OK: "●", Health.WARNING: "▲", Health.CRITICAL: "■", Health.UNKNOWN: "?"}[health]
-            chunk = Text()
-            chunk.append(f" {number} {name} ", style="bold reverse" if current else "")
-            chunk.append(mark, style=palette.health(health))
-            line.append_text(chunk)
+            tab = "bold reverse" if current else ""
+            line.append(" ", style=tab)
+            line.append(mark, style=f"{palette.health(health)} {tab}".strip())
+            line.append(f" {number} {name} ", style=tab)
             line.append(" ")
         self.update(line)

@@ -82,7 +82,10 @@ class PaneTable(DataTable, inherit_bindings=False):
     BINDINGS = bindings("table")
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        # cursor_foreground_priority: the selected row keeps its health colours
+        super().__init__(
+            cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable", **kwargs
+        )
         # what is on screen, to send only changed cells on the next update
         self._row_keys: list[str] = []
         self._row_cells: list[list[Cell]] = []
