@@ -43,3 +43,26 @@ class Line(Widget):
         text.no_wrap = True
         text.overflow = "ellipsis"
         return text
+
+
+class WrappedLine(Line):
+    """Like `Line`, but wraps onto at most three rows (a pane's error message must be
+    readable in a narrow pane). Its height can change, so an update asks for a layout
+    pass; errors change rarely, so that costs little."""
+
+    DEFAULT_CSS = """
+    WrappedLine {
+        height: auto;
+        max-height: 3;
+    }
+    """
+
+    def update(self, text: Text | str) -> None:
+        self._text = Text(text) if isinstance(text, str) else text
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        text = self._text.copy()
+        text.no_wrap = False
+        text.overflow = "ellipsis"
+        return text

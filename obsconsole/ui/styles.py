@@ -106,18 +106,14 @@ def coarse_age(seconds: float | None) -> str:
     24 KB/s of terminal output for six panes); in 10-second steps the change mostly
     coincides with the pane's own refresh, which repaints anyway.
     """
-    if seconds is None:
-        return "never"
+    if seconds is None or seconds >= 3600:
+        return human_age(seconds)
     s = int(seconds)
     if s < 10:
         return "<10s"
     if s < 60:
         return f"{s // 10 * 10}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-    return f"{s // 86400}d"
+    return f"{s // 60}m"
 
 
 def short_interval(seconds: float) -> str:

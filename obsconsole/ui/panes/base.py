@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Input
 from obsconsole.config import Context
 from obsconsole.model import Health, Snapshot
 from obsconsole.ui.actions import bindings
-from obsconsole.ui.line import Line, show
+from obsconsole.ui.line import Line, WrappedLine, show
 from obsconsole.ui.styles import Palette, coarse_age, human_age, short_interval
 
 Cell = Text | str
@@ -166,7 +166,7 @@ class Pane(Vertical):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield Line("", classes="pane-error")
+        yield WrappedLine("", classes="pane-error")
         yield Line("waiting for the first result…", classes="pane-placeholder")
         yield from self.compose_body()
         yield Input(placeholder="filter rows (Enter apply, Esc clear)", classes="pane-filter")
@@ -280,7 +280,7 @@ class Pane(Vertical):
         if subtitle != (self.border_subtitle or ""):
             self.border_subtitle = Text(subtitle) if subtitle else None
 
-        error = self.query_one(".pane-error", Line)
+        error = self.query_one(".pane-error", WrappedLine)
         if snap.error is not None:
             line = Text("⚠ ", style=self.palette.health(Health.CRITICAL))
             from obsconsole.logic.sanitize import clean
