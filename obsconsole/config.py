@@ -115,6 +115,8 @@ class PrometheusBackend:
     url: str
     auth: HttpAuth = HttpAuth()
     timeout_s: float = 10.0
+    #: the range of rate()/irate() in the gauge and latency queries (SPEC: 5m)
+    rate_window_s: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,10 @@ class AlertmanagerBackend:
     cluster: str | None = None
     auth: HttpAuth = HttpAuth()
     timeout_s: float = 10.0
+    #: only alerts routed to this receiver (Alertmanager's `receiver` filter)
+    receiver: str | None = None
+    #: only alerts matching these matchers, e.g. 'team="payments"' (`filter` parameter)
+    filters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,6 +257,9 @@ class LabelMapping:
 
     service_label: str = "service"
     aliases: Mapping[str, str] = field(default_factory=dict)
+    #: extra PromQL label matchers for the HTTP metrics, e.g. 'env="prod"' (SPEC §3: the
+    #: selectors differ between deployments)
+    http_selector: str = ""
 
     def canonical(self, service: str) -> str:
         return self.aliases.get(service, service)
@@ -314,6 +323,8 @@ DEFAULT_SLOS: tuple[SLODefinition, ...] = (
         window_s=_h(24 * 30),
         fast=BurnWindow(14.4, _h(1), _h(5 / 60)),
         slow=BurnWindow(6.0, _h(6), _h(0.5)),
+        good_query='sum(rate(http_requests_total{{{service_label}="{service}",status=~"2.."}}[{window}]))',
+        total_query='sum(rate(http_requests_total{{{service_label}="{service}"}}[{window}]))',
     ),
     SLODefinition(
         id="api-latency",
@@ -323,6 +334,9 @@ DEFAULT_SLOS: tuple[SLODefinition, ...] = (
         window_s=_h(24),
         fast=BurnWindow(10.0, _h(10 / 60), _h(2 / 60)),
         slow=BurnWindow(2.0, _h(1), _h(5 / 60)),
+        # FIX (SPEC §7): a ratio of requests under 2 s, not a p95 value
+        good_query='sum(rate(http_request_duration_seconds_bucket{{{service_label}="{service}",le=~"2|2.0"}}[{window}]))',
+        total_query='sum(rate(http_request_duration_seconds_count{{{service_label}="{service}"}}[{window}]))',
     ),
     SLODefinition(
         id="ai-conversation-success",
@@ -332,6 +346,8 @@ DEFAULT_SLOS: tuple[SLODefinition, ...] = (
         window_s=_h(24 * 7),
         fast=BurnWindow(8.0, _h(0.25), _h(2 / 60)),
         slow=BurnWindow(2.0, _h(2), _h(0.25)),
+        good_query='sum(rate(aigym_conversations_total{{status="completed"}}[{window}]))',
+        total_query="sum(rate(aigym_conversations_total[{window}]))",
     ),
     SLODefinition(
         id="database-performance",
@@ -341,10 +357,14 @@ DEFAULT_SLOS: tuple[SLODefinition, ...] = (
         window_s=_h(24),
         fast=BurnWindow(12.0, _h(5 / 60), _h(1 / 60)),
         slow=BurnWindow(4.0, _h(0.5), _h(5 / 60)),
+        good_query="sum(rate(pg_stat_database_xact_commit[{window}]))",
+        total_query="sum(rate(pg_stat_database_xact_commit[{window}])) + sum(rate(pg_stat_database_xact_rollback[{window}]))",
     ),
 )
 """SPEC §7. The source gives one window per burn condition; the short windows here
-(1/12 of the long, the SRE workbook's ratio) are ours."""
+(1/12 of the long, the SRE workbook's ratio) are ours. Queries are templates: `{window}`
+(a PromQL duration), `{service_label}` (labels.service) and `{service}`; literal braces
+are doubled."""
 
 
 DEFAULT_CHANNELS: tuple[Channel, ...] = (
@@ -1066,7 +1086,7 @@ _TIMEOUT = _duration()
 
 
 def _url_backend(cls: type) -> Reader:
-    """Prometheus and Jaeger: a URL, a timeout and HTTP auth."""
+    """Jaeger (and other plain backends): a URL, a timeout and HTTP auth."""
     schema = _with_auth({"url": _url, "timeout": _TIMEOUT})
 
     def read(at: _At) -> Any:
@@ -1076,7 +1096,28 @@ def _url_backend(cls: type) -> Reader:
     return read
 
 
-_ALERTMANAGER_SCHEMA = _with_auth({"url": _url, "cluster": _name, "timeout": _TIMEOUT})
+_PROMETHEUS_SCHEMA = _with_auth(
+    {"url": _url, "timeout": _TIMEOUT, "rate_window": _duration()}
+)
+
+
+def _prometheus(at: _At) -> PrometheusBackend:
+    values = _fields(at, _PROMETHEUS_SCHEMA, required=("url",))
+    return PrometheusBackend(
+        auth=_auth(at, values),
+        **_kwargs(values, "url", timeout="timeout_s", rate_window="rate_window_s"),
+    )
+
+
+_ALERTMANAGER_SCHEMA = _with_auth(
+    {
+        "url": _url,
+        "cluster": _name,
+        "timeout": _TIMEOUT,
+        "receiver": _name,
+        "filters": _list(_name, non_empty=True),
+    }
+)
 
 
 def _alertmanager(at: _At) -> AlertmanagerBackend:
@@ -1084,7 +1125,8 @@ def _alertmanager(at: _At) -> AlertmanagerBackend:
         return AlertmanagerBackend(url=_url(at))
     values = _fields(at, _ALERTMANAGER_SCHEMA, required=("url",))
     return AlertmanagerBackend(
-        auth=_auth(at, values), **_kwargs(values, "url", "cluster", timeout="timeout_s")
+        auth=_auth(at, values),
+        **_kwargs(values, "url", "cluster", "receiver", "filters", timeout="timeout_s"),
     )
 
 
@@ -1181,7 +1223,7 @@ def _pagerduty(at: _At) -> PagerDutyBackend | None:
 
 
 _BACKEND_READERS: Mapping[str, Reader] = {
-    "prometheus": _url_backend(PrometheusBackend),
+    "prometheus": _prometheus,
     "alertmanager": _alertmanagers,
     "elasticsearch": _elasticsearch,
     "jaeger": _url_backend(JaegerBackend),
@@ -1453,10 +1495,13 @@ def _label_name(at: _At) -> str:
 
 
 def _labels(at: _At) -> LabelMapping:
-    values = _fields(at, {"service": _label_name, "aliases": _str_map(_name)})
+    values = _fields(
+        at, {"service": _label_name, "aliases": _str_map(_name), "selector": _name}
+    )
     return LabelMapping(
         service_label=values.get("service", LabelMapping.service_label),
         aliases=values.get("aliases", dict(DEFAULT_LABEL_ALIASES)),
+        http_selector=values.get("selector", ""),
     )
 
 

@@ -321,6 +321,61 @@ class AlertGroup:
         return top.title
 
 
+@dataclass(frozen=True)
+class Matcher:
+    """An Alertmanager matcher: `name="value"`, `name=~"regex"`, `!=`, `!~`."""
+
+    name: str
+    value: str
+    is_regex: bool = False
+    is_equal: bool = True
+
+    def __str__(self) -> str:
+        op = ("=~" if self.is_regex else "=") if self.is_equal else ("!~" if self.is_regex else "!=")
+        return f'{self.name}{op}"{self.value}"'
+
+
+@dataclass(frozen=True)
+class Silence:
+    """An Alertmanager silence (an ack is a silence)."""
+
+    id: str
+    matchers: tuple[Matcher, ...]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str
+    state: str  # active | pending | expired
+    #: which Alertmanager cluster(s) hold it, by a URL of each
+    origins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AlertsView:
+    """What the alerts pane shows: groups, the silences that ack them, and the
+    Alertmanager peers that could not be read (the pane names them)."""
+
+    groups: tuple[AlertGroup, ...]
+    silences: Mapping[str, Silence] = field(default_factory=dict)
+    peers_down: tuple[str, ...] = ()
+
+    def acks(self, group: AlertGroup) -> tuple[Silence, ...]:
+        """The active silences that silence any alert of `group`, longest-lasting first."""
+        ids = {sid for a in group.alerts for sid in a.silenced_by}
+        found = [self.silences[i] for i in ids if i in self.silences and self.silences[i].state == "active"]
+        return tuple(sorted(found, key=lambda s: s.ends_at, reverse=True))
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action did, for the UI and the audit log. `ok` is False unless the
+    backend confirmed every part of it."""
+
+    ok: bool
+    summary: str
+    details: tuple[str, ...] = ()
+
+
 # --------------------------------------------------------------------------- logs
 
 

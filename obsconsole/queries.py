@@ -16,7 +16,7 @@ from typing import Any, Awaitable, Callable, Mapping
 from obsconsole import __version__
 from obsconsole.config import PANE_IDS, Context
 from obsconsole.logic import incidents, slo, thresholds
-from obsconsole.model import Health, Snapshot, SourceError, worst
+from obsconsole.model import AlertsView, Health, Snapshot, SourceError, worst
 from obsconsole.sources.base import BackendStatus
 
 Clock = Callable[[], datetime]
@@ -84,10 +84,32 @@ class Sources:
     security: Any
     demo: Any = None
 
+    def distinct(self) -> list[Any]:
+        """Each backend object once (one object may serve several panes)."""
+        seen: dict[int, Any] = {}
+        for s in (self.infra, self.latency, self.slo, self.alerts, self.errors, self.security):
+            seen.setdefault(id(s), s)
+        return list(seen.values())
+
     async def describe(self) -> list[BackendStatus]:
-        if self.demo is not None:
-            return list(await self.demo.describe())
-        return []
+        out: list[BackendStatus] = []
+        for source in self.distinct():
+            describe = getattr(source, "describe", None)
+            if describe is not None:
+                out.extend(await describe())
+        return out
+
+    def set_points(self, pane_id: str, points: int) -> None:
+        """How many points a pane can draw: range queries size their step to it."""
+        target = {"infra": (self.infra, "cpu_points"), "latency": (self.latency, "latency_points")}.get(pane_id)
+        if target is not None and hasattr(target[0], target[1]):
+            setattr(target[0], target[1], max(10, points))
+
+    async def aclose(self) -> None:
+        for source in self.distinct():
+            close = getattr(source, "aclose", None)
+            if close is not None:
+                await close()
 
 
 def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sources:
@@ -110,10 +132,21 @@ def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sour
         )
         return Sources(platform, platform, platform, platform, platform, platform, demo=platform)
 
+    backends: dict[str, Any] = {}
+    if ctx.backends.prometheus is not None:
+        from obsconsole.sources.prometheus import PrometheusSource
+
+        backends["prometheus"] = PrometheusSource(ctx.backends.prometheus, ctx, clock)
+    if ctx.backends.alertmanager:
+        from obsconsole.sources.alertmanager import AlertmanagerSource
+
+        backends["alertmanager"] = AlertmanagerSource(ctx.backends.alertmanager, ctx, clock)
+
     per_pane = {}
     for pane, backend in PANE_BACKENDS.items():
-        configured = getattr(ctx.backends, backend)
-        if not configured:
+        if backend in backends:
+            per_pane[pane] = backends[backend]
+        elif not getattr(ctx.backends, backend):
             per_pane[pane] = _Missing(
                 "config", f"no {backend} backend in context '{ctx.name}'"
             )
@@ -142,8 +175,18 @@ def pane_queries(ctx: Context, sources: Sources) -> dict[str, PaneQuery]:
         measured = await sources.slo.fetch_slo_measurements(ctx.slos)
         return slo.evaluate_all(ctx.slos, measured, t.slo_budget_at_risk)
 
-    async def alerts() -> Any:
-        return incidents.group_alerts(await sources.alerts.fetch_alerts(), aliases)
+    async def alerts() -> AlertsView:
+        fetch_state = getattr(sources.alerts, "fetch_alert_state", None)
+        if fetch_state is None:  # a source without silences (the demo)
+            found, silenced, down = await sources.alerts.fetch_alerts(), (), ()
+        else:
+            state = await fetch_state()
+            found, silenced, down = state.alerts, state.silences, state.peers_down
+        return AlertsView(
+            groups=incidents.group_alerts(found, aliases),
+            silences={s.id: s for s in silenced},
+            peers_down=tuple(down),
+        )
 
     async def security() -> Any:
         return await sources.security.fetch_security_events(
@@ -155,7 +198,7 @@ def pane_queries(ctx: Context, sources: Sources) -> dict[str, PaneQuery]:
         "latency": (latency, lambda v: thresholds.services_health(v, t)),
         "errors": (errors, lambda v: Health.OK),
         "slo": (slos, thresholds.slos_health),
-        "alerts": (alerts, thresholds.alerts_health),
+        "alerts": (alerts, lambda v: thresholds.alerts_health(v.groups)),
         # security events are shown for investigation; the alert rules decide pages
         "security": (security, lambda v: Health.OK),
     }

@@ -31,7 +31,7 @@ def test_json_snapshot_has_every_pane_with_data_age_and_error(capsys) -> None:
         assert pane["error"] is None and pane["age_s"] == 0.0
     api = next(s for s in doc["panes"]["latency"]["data"] if s["service"] == "aigym-api")
     assert api["p95_s"] > 2.0 and api["error_ratio"] > 0.05
-    names = {a["name"] for g in doc["panes"]["alerts"]["data"] for a in g["alerts"]}
+    names = {a["name"] for g in doc["panes"]["alerts"]["data"]["groups"] for a in g["alerts"]}
     assert {"APIResponseTimeHigh", "APIErrorRateHigh"} <= names
     assert doc["status"] == "CRITICAL" and code == 2 == doc["exit_code"]
 

@@ -24,6 +24,7 @@ from obsconsole.config import (
 )
 from obsconsole.logic import slo as slo_logic
 from obsconsole.model import (
+    AlertsView,
     FetchError,
     Health,
     SLOMeasurement,
@@ -140,7 +141,7 @@ def test_a_pane_that_never_answered_is_unknown() -> None:
 def test_a_pane_with_an_empty_answer_is_judged_on_it() -> None:
     ctx = demo_context()
     q = pane_queries(ctx, build_sources(ctx, frozen))["alerts"]
-    assert pane_health(q, Snapshot((), NOW)) is Health.OK
+    assert pane_health(q, Snapshot(AlertsView(groups=()), NOW)) is Health.OK
 
 
 async def test_one_unreadable_pane_makes_a_calm_console_unknown() -> None:
@@ -231,7 +232,7 @@ async def test_pane_data_is_exported_as_plain_json_values() -> None:
     slo = doc["panes"]["slo"]["data"][0]
     assert slo["slo_id"] == "auth-availability"
     assert slo["state"] in {"healthy", "at_risk", "violated"}
-    for group in doc["panes"]["alerts"]["data"]:
+    for group in doc["panes"]["alerts"]["data"]["groups"]:
         assert group["severity"] in {"critical", "high", "medium", "low", "info"}
         datetime.fromisoformat(group["first_at"])
 

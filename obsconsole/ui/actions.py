@@ -74,6 +74,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # ---- pane (bindings live on the pane widget: they act on the focused pane)
     ActionSpec("pane.search", "slash", "start_search", "pane: Filter rows", "Filter the focused pane's rows by text", scope="pane", key_display="/"),
     ActionSpec("pane.pause", "P", "toggle_pane_pause", "pane: Pause / resume this pane", "Pause or resume the focused pane's refresh", scope="pane"),
+    # ---- alerts pane (mutating: hidden by --readonly)
+    ActionSpec("alerts.ack", "a", "ack", "alerts: Acknowledge", "Acknowledge the selected alert group (a silence, after a confirmation)", scope="alerts", mutating=True, show=True, label="Ack"),
+    ActionSpec("alerts.unack", "A", "unack", "alerts: Expire acknowledgement", "Expire the selected group's ack (its silences)", scope="alerts", mutating=True),
+    ActionSpec("alerts.extend", "e", "extend_ack", "alerts: Extend acknowledgement", "Extend the selected group's ack by the ack duration from now", scope="alerts", mutating=True),
     # ---- table cursor (bindings live on every pane table)
     ActionSpec("table.detail", "enter", "select_cursor", "pane: Open detail", "Open the detail of the selected row", scope="table", palette=True),
     ActionSpec("table.down", "down", "cursor_down", "table: Down", "Move the cursor down", scope="table", palette=False),

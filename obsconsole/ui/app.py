@@ -19,9 +19,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from obsconsole.actions.audit import AuditLog
 from obsconsole.config import PANE_IDS, Config
+from obsconsole.locations import default_audit_log
 from obsconsole.hub import Hub
-from obsconsole.model import Health, Snapshot
+from obsconsole.model import ActionResult, Health, Snapshot
 from obsconsole.queries import Sources, build_sources, overall_health, pane_health, pane_queries
 from obsconsole.ui.actions import ActionSpec, available, bindings
 from obsconsole.ui.header import PaneTabs, StatusHeader, header_line
@@ -217,6 +219,7 @@ class ObsConsoleApp(App[None]):
         self.keymap_bindings = loaded.bindings
         self.problems = self.themes.problems + loaded.problems
         self._ready_written = False
+        self.audit = AuditLog(config.audit_log or default_audit_log())
         #: the overview screen is composed (before that there is nothing to update)
         self.screen_ready = False
         self._last_header: Any = None
@@ -330,7 +333,16 @@ class ObsConsoleApp(App[None]):
 
     def action_help(self) -> None:
         pane = self.overview.pane(self.overview.active_pane)
-        self.push_screen(HelpScreen(self.keymap_bindings, pane.title if pane else None, self.readonly))
+        self.push_screen(HelpScreen(self.keymap_bindings, pane.title if pane else None,
+                                    pane.pane_id if pane else None, self.readonly))
+
+    def report(self, result: ActionResult) -> None:
+        """Show what an action did; a failure stays on screen until dismissed."""
+        body = result.summary + ("\n" + "\n".join(result.details) if result.details else "")
+        if result.ok:
+            self.notify(body, title="Done", timeout=8)
+        else:
+            self.notify(body, title="FAILED", severity="error", timeout=60)
 
     def keymap_keys(self, spec: ActionSpec) -> str:
         return self.keymap_bindings.get(spec.id, spec.key)
@@ -349,6 +361,8 @@ class ObsConsoleApp(App[None]):
             target = screen
         elif spec.scope == "pane":
             target = pane
+        elif spec.scope in SHORT_NAMES:  # a pane's own action acts on that pane
+            target = screen.pane(spec.scope)
         else:
             target = pane.focus_target() if pane is not None else None
         if target is None:

@@ -67,10 +67,11 @@ class HelpScreen(_Modal):
     """Every key: the app's and the focused pane's, from the action table and the
     current keymap (so what it says is what the keys do)."""
 
-    def __init__(self, keymap: dict[str, str], pane_title: str | None, readonly: bool) -> None:
+    def __init__(self, keymap: dict[str, str], pane_title: str | None, pane_id: str | None, readonly: bool) -> None:
         super().__init__()
         self.keymap = keymap
         self.pane_title = pane_title
+        self.pane_id = pane_id
         self.readonly = readonly
 
     def _section(self, title: str, specs: Iterable[ActionSpec]) -> Table:
@@ -92,5 +93,5 @@ class HelpScreen(_Modal):
             yield Static(self._section("Everywhere", [a for a in ACTIONS if a.scope in ("app", "overview")]))
             pane = self.pane_title or "focused pane"
             yield Static(Text(""))
-            yield Static(self._section(f"In the {pane} pane", [a for a in ACTIONS if a.scope in ("pane", "table")]))
+            yield Static(self._section(f"In the {pane} pane", [a for a in ACTIONS if a.scope in ("pane", "table", self.pane_id)]))
             yield Static(Text("\nThe same actions are in the command palette (ctrl+p or :).", style="dim"))

@@ -1,6 +1,11 @@
 """Pane 5: active alerts grouped per SPEC §4 (same service and category within 5
-minutes; the group takes the highest severity), severity colour, age, status, and
-whether the group reaches any notification channel (SPEC §5)."""
+minutes; the group takes the highest severity), severity colour, age, status, whether
+the group reaches any notification channel (SPEC §5), and acks.
+
+`a` acknowledges the selected group (a silence in Alertmanager, after a confirmation
+that shows exactly what will be silenced), `A` expires the ack, `e` extends it. The
+pane shows a group as acked only when Alertmanager says its alerts are silenced.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,13 @@ from typing import Any, Iterable, Sequence
 
 from rich.text import Text
 
-from obsconsole.logic import incidents
+from obsconsole.actions import ack as ack_actions
+from obsconsole.logic import incidents, silences
 from obsconsole.logic.sanitize import inert
-from obsconsole.model import AlertGroup, Health, Severity
+from obsconsole.model import ActionResult, AlertGroup, AlertsView, Health, Severity
+from obsconsole.ui.actions import bindings
 from obsconsole.ui.panes.base import Column, Pane, Row
 from obsconsole.ui.styles import human_age
-
 
 SEVERITY_SHORT = {
     Severity.CRITICAL: "CRIT",
@@ -23,8 +29,13 @@ SEVERITY_SHORT = {
     Severity.INFO: "INFO",
 }
 
+#: actions hidden by --readonly (they change Alertmanager)
+MUTATING = frozenset({"ack", "unack", "extend_ack"})
+
 
 class AlertsPane(Pane):
+    BINDINGS = bindings("pane") + bindings("alerts")
+
     pane_id = "alerts"
     number = 5
     title = "Alerts"
@@ -37,16 +48,30 @@ class AlertsPane(Pane):
             Column("status", 8),
         ]
 
-    def rows(self, value: tuple[AlertGroup, ...]) -> Iterable[Row]:
+    @property
+    def view(self) -> AlertsView | None:
+        return self.snapshot.value
+
+    def rows(self, value: AlertsView) -> Iterable[Row]:
         p = self.palette
         now = self.app.clock()  # type: ignore[attr-defined]
-        for g in value:
+        for g in value.groups:
             more = f" (+{len(g.alerts) - 1})" if len(g.alerts) > 1 else ""
-            unrouted = incidents.is_unrouted(g, self.ctx.channels, now)
-            status = Text(g.status if g.status != "acknowledged" else "acked")
-            if unrouted:
-                status = Text("unrouted", style=p.health(Health.WARNING))
             what = inert(f"{g.service} · ", style="bold", max_len=60) + inert(g.title + more, max_len=200)
+            acks = value.acks(g)
+            if g.status == "acknowledged" and acks:
+                s = acks[0]
+                what.append(" — acked by ", style=p.muted)
+                what.append_text(inert(s.created_by.split("@")[0], max_len=30))
+                what.append(f" · {silences.countdown(silences.remaining_s(s, now))} left", style=p.muted)
+                status = Text("acked", style=p.health(Health.OK))
+            elif acks:
+                # silenced somewhere but not everywhere: not an ack
+                status = Text("part-ack", style=p.health(Health.WARNING))
+            elif incidents.is_unrouted(g, self.ctx.channels, now):
+                status = Text("unrouted", style=p.health(Health.WARNING))
+            else:
+                status = Text("active")
             what.truncate(self.width_of("alert"), overflow="ellipsis")
             yield g.key, [
                 Text(SEVERITY_SHORT[g.severity], style=p.severity(g.severity)),
@@ -55,15 +80,34 @@ class AlertsPane(Pane):
                 status,
             ]
 
-    def summary(self, value: tuple[AlertGroup, ...]) -> str:
-        firing = sum(len(g.alerts) for g in value)
-        if not value:
+    def summary(self, value: AlertsView) -> str:
+        if not value.groups:
             return "none firing"
-        return f"{_n(len(value), 'group')}, {_n(firing, 'alert')}"
+        firing = sum(len(g.alerts) for g in value.groups)
+        acked = sum(1 for g in value.groups if g.status == "acknowledged")
+        text = f"{_n(len(value.groups), 'group')}, {_n(firing, 'alert')}"
+        return text + (f", {acked} acked" if acked else "")
+
+    def warning(self) -> Text | None:
+        view = self.view
+        if view is None or not view.peers_down:
+            return None
+        line = Text("⚠ partial: ", style=self.palette.health(Health.WARNING))
+        line.append(inert("; ".join(view.peers_down), max_len=300))
+        line.append(" · showing the other Alertmanagers' alerts", style="italic")
+        return line
+
+    def refresh_status(self, now: Any) -> None:
+        super().refresh_status(now)
+        # ack countdowns tick: redraw (only the changed cells are sent)
+        view = self.view
+        if view is not None and any(view.acks(g) for g in view.groups):
+            self.rerender()
 
     def detail(self, key: str) -> tuple[str, list[tuple[str, Any]]] | None:
         now = self.app.clock()  # type: ignore[attr-defined]
-        for g in self.snapshot.value or ():
+        view = self.view
+        for g in view.groups if view else ():
             if g.key != key:
                 continue
             routes = incidents.routes(g, self.ctx.channels, now)
@@ -74,17 +118,86 @@ class AlertsPane(Pane):
                 ("first alert", f"{g.first_at:%Y-%m-%d %H:%M:%S} UTC ({human_age((now - g.first_at).total_seconds())} ago)"),
                 ("routes to", ", ".join(
                     f"{r.channel}{'' if r.active else ' (off-hours)'}"
-                    + (f" · next escalation in {human_age(r.next_step_in_s)}" if r.next_step_in_s is not None else "")
+                    + (f" · next escalation in {human_age(r.next_step_in_s)}" if r.next_step_in_s is not None else " · last step reached")
                     for r in routes) or "UNROUTED: reaches no channel"),
             ]
+            for s in view.acks(g):
+                fields.append(("ack", f"{s.created_by} until {s.ends_at:%H:%M:%S} UTC "
+                                      f"({silences.countdown(silences.remaining_s(s, now))} left) · silence {s.id} · {s.comment}"))
             for i, a in enumerate(g.alerts, 1):
                 prefix = f"alert {i}"
                 fields.append((prefix, f"{a.name} [{a.severity.value}] since {a.starts_at:%H:%M:%S} UTC, state {a.state}"))
                 for k, v in sorted(a.annotations.items()):
                     fields.append((f"{prefix} {k}", v))
                 fields.append((f"{prefix} labels", ", ".join(f"{k}={v}" for k, v in sorted(a.labels.items()))))
+                if a.origins:
+                    fields.append((f"{prefix} from", ", ".join(a.origins)))
             return f"Alert group {g.service}/{g.category}", fields
         return None
+
+    # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MUTATING and self.app.readonly:  # type: ignore[attr-defined]
+            return False
+        return True
+
+    def _selected_group(self) -> AlertGroup | None:
+        key = self.table.selected_key()
+        view = self.view
+        if key is None or view is None:
+            return None
+        return next((g for g in view.groups if g.key == key), None)
+
+    def _silencer(self) -> Any:
+        """The Alertmanager source, or None (with a notice) when there is none."""
+        source = self.app.sources.alerts  # type: ignore[attr-defined]
+        if not hasattr(source, "create_silence"):
+            self.app.notify("Acks need an Alertmanager; this context has none.", severity="warning")
+            return None
+        return source
+
+    def action_ack(self) -> None:
+        group = self._selected_group()
+        source = self._silencer()
+        if group is None or source is None or self.view is None:
+            if group is None:
+                self.app.notify("Select an alert group first.", severity="warning")
+            return
+        every = [a for g in self.view.groups for a in g.alerts]
+        plan = ack_actions.plan_ack(group, every, self.ctx.labels.service_label, self.ctx.ack_duration_s)
+        from obsconsole.ui.ack import AckScreen
+
+        def confirmed(final: ack_actions.AckPlan | None) -> None:
+            if final is not None:
+                self.run_worker(self._run(ack_actions.ack(final, source, self.app.audit, self.app.clock)),  # type: ignore[attr-defined]
+                                group="alerts-action", exclusive=True)
+
+        self.app.push_screen(AckScreen(plan), confirmed)
+
+    def action_unack(self) -> None:
+        group = self._selected_group()
+        source = self._silencer()
+        if group is None or source is None or self.view is None:
+            return
+        self.run_worker(self._run(ack_actions.unack(group, self.view, source, self.app.audit, self.app.clock)),  # type: ignore[attr-defined]
+                        group="alerts-action", exclusive=True)
+
+    def action_extend_ack(self) -> None:
+        group = self._selected_group()
+        source = self._silencer()
+        if group is None or source is None or self.view is None:
+            return
+        self.run_worker(self._run(ack_actions.extend(group, self.view, source, self.app.audit, self.app.clock,  # type: ignore[attr-defined]
+                                                     self.ctx.ack_duration_s)),
+                        group="alerts-action", exclusive=True)
+
+    async def _run(self, action: Any) -> ActionResult:
+        result: ActionResult = await action
+        self.app.report(result)  # type: ignore[attr-defined]
+        # show Alertmanager's own state, not what we hope happened
+        self.app.hub.refresh_now("alerts")  # type: ignore[attr-defined]
+        return result
 
 
 def _n(count: int, noun: str) -> str:

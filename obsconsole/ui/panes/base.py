@@ -238,6 +238,11 @@ class Pane(Vertical):
         """(title, [(field, value)]) for the row `key`, or None."""
         return None
 
+    def warning(self) -> Text | None:
+        """A partial problem to show in the error line while the data is good (e.g. one
+        of two Alertmanagers down)."""
+        return None
+
     def _matches(self, row: Row) -> bool:
         if not self.filter_text:
             return True
@@ -281,7 +286,13 @@ class Pane(Vertical):
             self.border_subtitle = Text(subtitle) if subtitle else None
 
         error = self.query_one(".pane-error", WrappedLine)
-        if snap.error is not None:
+        warning = self.warning() if snap.error is None else None
+        if warning is not None:
+            if not same_cell(warning, self._last_error):
+                self._last_error = warning
+                error.update(warning)
+            show(error, True)
+        elif snap.error is not None:
             line = Text("⚠ ", style=self.palette.health(Health.CRITICAL))
             from obsconsole.logic.sanitize import clean
 

@@ -1,0 +1,139 @@
+"""Acknowledge an alert group: a silence in every Alertmanager cluster, audited.
+
+Flow: `plan_ack` says what will be silenced (matchers, the alerts they select right now,
+duration, comment); the UI shows it; on confirm `ack` creates the silence once per
+cluster and reports what each cluster answered. The result is `ok` only when every
+cluster accepted: an ack that did not reach Alertmanager is shown as failed, and the
+alerts pane shows "acked" only from Alertmanager's own state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable
+
+from obsconsole.actions.audit import AuditError, AuditLog, actor
+from obsconsole.logic import silences
+from obsconsole.model import ActionResult, Alert, AlertGroup, AlertsView, Matcher, Silence
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class AckPlan:
+    """What an ack will do, shown before it is done."""
+
+    group_key: str
+    title: str
+    matchers: tuple[Matcher, ...]
+    #: every alert the matchers select right now (may be more than the group)
+    alerts: tuple[Alert, ...]
+    duration_s: float
+    comment: str
+    created_by: str
+
+
+def plan_ack(group: AlertGroup, every_alert: Iterable[Alert], service_label: str,
+             duration_s: float, who: str | None = None) -> AckPlan:
+    who = who or actor()
+    matchers = silences.matchers_for_group(group, service_label)
+    return AckPlan(
+        group_key=group.key,
+        title=f"{group.service}/{group.category}: {group.title}",
+        matchers=matchers,
+        alerts=silences.selected(matchers, every_alert),
+        duration_s=duration_s,
+        comment=f"ACK by {who}",
+        created_by=who,
+    )
+
+
+def _audited(audit: AuditLog, action: str, target: str, result: ActionResult,
+             detail: dict[str, Any], who: str, now: datetime) -> ActionResult:
+    try:
+        audit.record(action, target, result, detail, who=who, now=now)
+    except AuditError as exc:
+        return ActionResult(result.ok, result.summary, result.details + (f"NOT AUDITED: {exc}",))
+    return result
+
+
+async def ack(plan: AckPlan, source: Any, audit: AuditLog, clock: Clock) -> ActionResult:
+    """Create the silence on every cluster. Not attempted if the audit log is unwritable."""
+    try:
+        audit.check()
+    except AuditError as exc:
+        return ActionResult(False, f"ack not sent: {exc}")
+    now = clock()
+    ends = now + timedelta(seconds=plan.duration_s)
+    outcomes = await source.create_silence(plan.matchers, now, ends, plan.created_by, plan.comment)
+    good = [o for o in outcomes if o.ok]
+    bad = [o for o in outcomes if not o.ok]
+    details = tuple(
+        f"{o.cluster}: silence {o.detail} on {o.url}" if o.ok else f"{o.cluster}: FAILED: {o.detail}"
+        for o in outcomes
+    )
+    minutes = plan.duration_s / 60
+    if not bad:
+        result = ActionResult(True, f"acked {plan.title} for {minutes:g} min", details)
+    elif good:
+        result = ActionResult(False, f"ack PARTLY failed: {len(bad)} of {len(outcomes)} Alertmanager clusters refused", details)
+    else:
+        result = ActionResult(False, f"ack FAILED: {bad[0].detail}", details)
+    return _audited(audit, "alerts.ack", plan.group_key, result, {
+        "matchers": [str(m) for m in plan.matchers],
+        "alerts": [a.name for a in plan.alerts],
+        "ends_at": ends.isoformat(),
+        "comment": plan.comment,
+        "silences": {o.cluster: o.detail for o in good},
+    }, plan.created_by, now)
+
+
+async def unack(group: AlertGroup, view: AlertsView, source: Any, audit: AuditLog, clock: Clock,
+                who: str | None = None) -> ActionResult:
+    """Expire every active silence that silences the group."""
+    who = who or actor()
+    acks = view.acks(group)
+    if not acks:
+        return ActionResult(False, "nothing to expire: the group is not acknowledged")
+    try:
+        audit.check()
+    except AuditError as exc:
+        return ActionResult(False, f"expire not sent: {exc}")
+    outcomes = [await source.expire_silence(s) for s in acks]
+    bad = [o for o in outcomes if not o.ok]
+    details = tuple(f"{o.cluster}: {'expired ' + o.detail if o.ok else 'FAILED: ' + o.detail}" for o in outcomes)
+    if bad:
+        result = ActionResult(False, f"expire FAILED on {len(bad)} of {len(outcomes)} silences", details)
+    else:
+        result = ActionResult(True, f"ack expired for {group.service}/{group.category}", details)
+    return _audited(audit, "alerts.unack", group.key, result, {"silences": [s.id for s in acks]}, who, clock())
+
+
+async def extend(group: AlertGroup, view: AlertsView, source: Any, audit: AuditLog, clock: Clock,
+                 duration_s: float, who: str | None = None) -> ActionResult:
+    """A new silence with the same matchers for `duration_s` from now, then the old
+    ones expired (Alertmanager would do the same on an update that changes endsAt of
+    an active silence in some versions; doing it explicitly is the same everywhere)."""
+    who = who or actor()
+    acks = view.acks(group)
+    if not acks:
+        return ActionResult(False, "nothing to extend: the group is not acknowledged")
+    try:
+        audit.check()
+    except AuditError as exc:
+        return ActionResult(False, f"extend not sent: {exc}")
+    current: Silence = acks[0]
+    now = clock()
+    ends = now + timedelta(seconds=duration_s)
+    outcomes = await source.create_silence(current.matchers, now, ends, who, f"{current.comment} (extended by {who})")
+    if not all(o.ok for o in outcomes):
+        details = tuple(f"{o.cluster}: FAILED: {o.detail}" for o in outcomes if not o.ok)
+        result = ActionResult(False, "extend FAILED: the ack is unchanged", details)
+        return _audited(audit, "alerts.extend", group.key, result, {}, who, now)
+    expired = [await source.expire_silence(s) for s in acks]
+    details = tuple(f"{o.cluster}: new silence {o.detail}" for o in outcomes) + tuple(
+        f"{o.cluster}: {'expired' if o.ok else 'could not expire'} {o.detail}" for o in expired
+    )
+    result = ActionResult(True, f"ack extended to {ends:%H:%M} UTC", details)
+    return _audited(audit, "alerts.extend", group.key, result, {"ends_at": ends.isoformat()}, who, now)

@@ -1,0 +1,310 @@
+"""Alertmanager v2 API over httpx: active alerts, silences (list, create, expire), status.
+
+A context may list several Alertmanagers. Peers that gossip (same `cluster` in config)
+share alerts and silences, so a silence is created once per cluster; unclustered
+instances each get their own. Alerts are read from every instance and de-duplicated by
+fingerprint; an instance that is down does not hide the others' alerts, and is named.
+
+An alert counts as silenced only when every instance that reports it says so: an ack
+that reached one of two unclustered instances is not an ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Sequence
+
+from obsconsole.config import AlertmanagerBackend, Context
+from obsconsole.model import Alert, Matcher, Severity, Silence, SourceError
+from obsconsole.sources.base import BackendStatus
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """One read of every instance."""
+
+    alerts: tuple[Alert, ...]
+    silences: tuple[Silence, ...]
+    #: "URL: reason" for each instance that could not be read
+    peers_down: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClusterOutcome:
+    """What one cluster answered to a create or expire."""
+
+    cluster: str
+    url: str | None  # the instance that accepted, if any
+    ok: bool
+    detail: str  # the silence id, or why it failed
+
+
+def parse_time(text: Any) -> datetime:
+    """Alertmanager's RFC 3339 times (with nanoseconds and Z) as aware datetimes."""
+    if not isinstance(text, str):
+        raise ValueError(f"not a time: {text!r}")
+    value = text.strip().replace("Z", "+00:00")
+    # Python's fromisoformat takes at most 6 fractional digits
+    if "." in value:
+        head, _, rest = value.partition(".")
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits):]
+        value = f"{head}.{digits[:6]}{zone}"
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def format_time(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def cluster_key(b: AlertmanagerBackend) -> str:
+    return b.cluster or b.url
+
+
+class AlertmanagerSource:
+    def __init__(self, backends: Sequence[AlertmanagerBackend], ctx: Context, clock: Clock) -> None:
+        if not backends:
+            raise ValueError("AlertmanagerSource needs at least one Alertmanager")
+        self.backends = tuple(backends)
+        self.ctx = ctx
+        self.clock = clock
+        self._clients: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ transport
+
+    def _client(self, b: AlertmanagerBackend) -> Any:
+        client = self._clients.get(b.url)
+        if client is None:
+            import httpx
+
+            auth = b.auth
+            headers = dict(auth.headers)
+            if auth.bearer_token:
+                headers["Authorization"] = f"Bearer {auth.bearer_token}"
+            elif auth.api_key:
+                headers["Authorization"] = f"ApiKey {auth.api_key}"
+            basic = (auth.username, auth.password or "") if auth.username else None
+            client = httpx.AsyncClient(
+                base_url=b.url,
+                headers=headers,
+                auth=basic,
+                verify=auth.ca_bundle or auth.verify_tls,
+                timeout=b.timeout_s,
+            )
+            self._clients[b.url] = client
+        return client
+
+    async def _request(self, b: AlertmanagerBackend, method: str, path: str, **kwargs: Any) -> Any:
+        """One call; the JSON answer, or SourceError with a one-line reason."""
+        import httpx
+
+        try:
+            response = await self._client(b).request(method, path, **kwargs)
+        except httpx.TimeoutException:
+            raise SourceError("timeout", f"alertmanager at {b.url}: no answer in {b.timeout_s:g} s") from None
+        except httpx.HTTPError as exc:
+            raise SourceError("unreachable", f"alertmanager at {b.url}: {_reason(exc)}") from None
+        if response.status_code in (401, 403):
+            raise SourceError("auth", f"alertmanager at {b.url}: HTTP {response.status_code}, credentials refused")
+        if response.status_code >= 400:
+            body = " ".join(response.text.split())[:200]
+            raise SourceError("bad_response", f"alertmanager at {b.url}: HTTP {response.status_code}: {body}")
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise SourceError("bad_response", f"alertmanager at {b.url}: answer is not JSON (HTTP {response.status_code})") from None
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+    # ------------------------------------------------------------------ reading
+
+    async def _read_one(self, b: AlertmanagerBackend) -> tuple[list[Alert], list[Silence]]:
+        params: list[tuple[str, str]] = [("active", "true"), ("silenced", "true"), ("inhibited", "true")]
+        if b.receiver:
+            params.append(("receiver", b.receiver))
+        params += [("filter", f) for f in b.filters]
+        raw_alerts, raw_silences = await asyncio.gather(
+            self._request(b, "GET", "/api/v2/alerts", params=params),
+            self._request(b, "GET", "/api/v2/silences"),
+        )
+        if not isinstance(raw_alerts, list) or not isinstance(raw_silences, list):
+            raise SourceError("bad_response", f"alertmanager at {b.url}: expected JSON lists")
+        try:
+            alerts = [self._alert(a, b.url) for a in raw_alerts]
+            silences = [_silence(s, b.url) for s in raw_silences]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SourceError("bad_response", f"alertmanager at {b.url}: unexpected alert or silence shape ({type(exc).__name__}: {exc})") from None
+        return alerts, silences
+
+    async def fetch_alert_state(self) -> AlertState:
+        results = await asyncio.gather(*(self._read_one(b) for b in self.backends), return_exceptions=True)
+        alerts: dict[str, list[Alert]] = {}
+        silences: dict[tuple[str, str], Silence] = {}
+        down: list[str] = []
+        errors: list[SourceError] = []
+        for b, result in zip(self.backends, results):
+            if isinstance(result, BaseException):
+                if not isinstance(result, SourceError):
+                    result = SourceError("internal", f"alertmanager at {b.url}: {type(result).__name__}: {result}")
+                errors.append(result)
+                down.append(result.message)
+                continue
+            for alert in result[0]:
+                alerts.setdefault(alert.fingerprint, []).append(alert)
+            for s in result[1]:
+                key = (cluster_key(b), s.id)  # peers of one cluster report the same ids
+                if key not in silences:
+                    silences[key] = s
+        if errors and len(errors) == len(self.backends):
+            if len(errors) == 1:
+                raise errors[0]
+            raise SourceError(errors[0].kind, "every Alertmanager is down: " + "; ".join(down))
+        merged = tuple(_merge(copies) for copies in alerts.values())
+        return AlertState(merged, tuple(silences.values()), tuple(down))
+
+    async def fetch_alerts(self) -> tuple[Alert, ...]:
+        return (await self.fetch_alert_state()).alerts
+
+    def _alert(self, raw: dict[str, Any], origin: str) -> Alert:
+        labels = {str(k): str(v) for k, v in (raw.get("labels") or {}).items()}
+        annotations = {str(k): str(v) for k, v in (raw.get("annotations") or {}).items()}
+        status = raw.get("status") or {}
+        return Alert(
+            fingerprint=str(raw["fingerprint"]),
+            name=labels.get("alertname", "unnamed"),
+            severity=Severity.parse(labels.get("severity")),
+            category=labels.get("category", "uncategorised"),
+            service=labels.get(self.ctx.labels.service_label, labels.get("job", "unknown")),
+            starts_at=parse_time(raw["startsAt"]),
+            labels=labels,
+            annotations=annotations,
+            state=str(status.get("state", "active")),
+            silenced_by=tuple(str(s) for s in status.get("silencedBy") or ()),
+            origins=(origin,),
+        )
+
+    # ------------------------------------------------------------------ silences
+
+    def clusters(self) -> dict[str, list[AlertmanagerBackend]]:
+        """Instances grouped by cluster, in config order."""
+        out: dict[str, list[AlertmanagerBackend]] = {}
+        for b in self.backends:
+            out.setdefault(cluster_key(b), []).append(b)
+        return out
+
+    async def _on_cluster(self, members: list[AlertmanagerBackend], method: str, path: str, **kwargs: Any) -> tuple[AlertmanagerBackend, Any]:
+        """Try each member of a cluster in turn (gossip spreads what one accepts)."""
+        failures: list[str] = []
+        for b in members:
+            try:
+                return b, await self._request(b, method, path, **kwargs)
+            except SourceError as exc:
+                failures.append(exc.message)
+        raise SourceError("unreachable", "; ".join(failures))
+
+    async def create_silence(self, matchers: Sequence[Matcher], starts_at: datetime, ends_at: datetime,
+                             created_by: str, comment: str) -> list[ClusterOutcome]:
+        """Create the silence on every cluster (concurrently); one outcome per cluster."""
+        body = {
+            "matchers": [{"name": m.name, "value": m.value, "isRegex": m.is_regex, "isEqual": m.is_equal} for m in matchers],
+            "startsAt": format_time(starts_at),
+            "endsAt": format_time(ends_at),
+            "createdBy": created_by,
+            "comment": comment,
+        }
+
+        async def one(name: str, members: list[AlertmanagerBackend]) -> ClusterOutcome:
+            try:
+                b, answer = await self._on_cluster(members, "POST", "/api/v2/silences", json=body)
+            except SourceError as exc:
+                return ClusterOutcome(name, None, False, exc.message)
+            silence_id = (answer or {}).get("silenceID") if isinstance(answer, dict) else None
+            if not silence_id:
+                return ClusterOutcome(name, b.url, False, f"alertmanager at {b.url}: no silenceID in the answer")
+            return ClusterOutcome(name, b.url, True, str(silence_id))
+
+        return list(await asyncio.gather(*(one(n, m) for n, m in self.clusters().items())))
+
+    async def expire_silence(self, silence: Silence) -> ClusterOutcome:
+        """Expire `silence` on the cluster that holds it."""
+        origin = silence.origins[0] if silence.origins else None
+        clusters = self.clusters()
+        name = next((n for n, m in clusters.items() if any(b.url == origin for b in m)), None)
+        if name is None:
+            return ClusterOutcome(origin or "?", None, False, f"no configured Alertmanager holds silence {silence.id}")
+        try:
+            b, _ = await self._on_cluster(clusters[name], "DELETE", f"/api/v2/silence/{silence.id}")
+        except SourceError as exc:
+            return ClusterOutcome(name, None, False, exc.message)
+        return ClusterOutcome(name, b.url, True, silence.id)
+
+    # ------------------------------------------------------------------ check
+
+    async def describe(self) -> list[BackendStatus]:
+        async def one(b: AlertmanagerBackend) -> BackendStatus:
+            started = time.perf_counter()
+            try:
+                status = await self._request(b, "GET", "/api/v2/status")
+            except SourceError as exc:
+                return BackendStatus("alertmanager", b.url, False, None, None, exc.message)
+            latency = time.perf_counter() - started
+            version = ((status or {}).get("versionInfo") or {}).get("version")
+            cluster = (status or {}).get("cluster") or {}
+            peers = len(cluster.get("peers") or [])
+            detail = f"cluster {b.cluster}, {peers} peers" if b.cluster else "unclustered"
+            return BackendStatus("alertmanager", b.url, True, version, latency, detail)
+
+        return list(await asyncio.gather(*(one(b) for b in self.backends)))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _silence(raw: dict[str, Any], origin: str) -> Silence:
+    return Silence(
+        id=str(raw["id"]),
+        matchers=tuple(
+            Matcher(str(m["name"]), str(m["value"]), bool(m.get("isRegex", False)), bool(m.get("isEqual", True)))
+            for m in raw.get("matchers") or ()
+        ),
+        starts_at=parse_time(raw["startsAt"]),
+        ends_at=parse_time(raw["endsAt"]),
+        created_by=str(raw.get("createdBy", "")),
+        comment=str(raw.get("comment", "")),
+        state=str((raw.get("status") or {}).get("state", "active")),
+        origins=(origin,),
+    )
+
+
+def _merge(copies: list[Alert]) -> Alert:
+    """One alert as reported by several instances: suppressed only if all agree."""
+    first = copies[0]
+    if len(copies) == 1:
+        return first
+    import dataclasses
+
+    state = "suppressed" if all(a.state == "suppressed" for a in copies) else "active"
+    silenced = tuple(dict.fromkeys(s for a in copies for s in a.silenced_by))
+    origins = tuple(dict.fromkeys(o for a in copies for o in a.origins))
+    return dataclasses.replace(first, state=state, silenced_by=silenced, origins=origins)
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if "Connection refused" in text or "connect" in type(exc).__name__.lower():
+        return "connection refused" if "refused" in text.lower() or not text else text[:160]
+    return text[:160] or type(exc).__name__
+
