@@ -240,6 +240,7 @@ async def _json_snapshot(config: Config, clock: Callable[[], datetime], elapsed:
         await hub.wait_first(timeout_s=timeout)
     finally:
         await hub.stop()
+        await sources.aclose()
     doc = snapshot_document(ctx, queries, hub.snapshots(), clock())
     return doc, doc["exit_code"]
 
@@ -276,18 +277,20 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args, args.demo)
-    from obsconsole.queries import PANE_BACKENDS, build_sources
+    from obsconsole.queries import build_sources
 
     ctx = config.context
     sources = build_sources(ctx, _clock(None))
-    statuses = asyncio.run(sources.describe())
+
+    async def describe() -> list[Any]:
+        try:
+            return await sources.describe()
+        finally:
+            await sources.aclose()  # in the loop the clients were made in
+
+    statuses = asyncio.run(describe())
     rows = [(s.backend, s.target, "yes" if s.reachable else "NO", s.version or "–",
              "–" if s.latency_s is None else f"{s.latency_s * 1000:.0f} ms", s.detail) for s in statuses]
-    if ctx.demo is None:
-        for backend in sorted(set(PANE_BACKENDS.values()) | {"jaeger", "postgres", "pagerduty"}):
-            configured = getattr(ctx.backends, backend)
-            if configured:
-                rows.append((backend, _target(configured), "?", "–", "–", "not supported by this version yet"))
     print(f"context {ctx.name}")
     header = ("BACKEND", "TARGET", "REACHABLE", "VERSION", "LATENCY", "DETAIL")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
@@ -297,19 +300,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("no backends configured")
         return 3
     return 0 if all(r[2] == "yes" for r in rows) else 3
-
-
-def _target(backend: Any) -> str:
-    if isinstance(backend, tuple):
-        return ", ".join(_target(b) for b in backend)
-    for attr in ("url", "indexer_url", "alerts_json"):
-        value = getattr(backend, attr, None)
-        if value:
-            return str(value)
-    urls = getattr(backend, "urls", None)
-    if urls:
-        return ", ".join(urls)
-    return "(configured)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

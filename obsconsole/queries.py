@@ -59,8 +59,16 @@ class _Missing:
     """Stands in for a backend a pane needs but the context lacks (or this version does
     not speak yet): every fetch fails with a one-line reason the pane shows."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, backend: str = "", target: str = "") -> None:
         self._error = SourceError(kind, message)
+        self._backend = backend
+        self._target = target
+
+    async def describe(self) -> list[BackendStatus]:
+        """A configured backend this version cannot speak to yet is listed as such."""
+        if self._error.kind != "unsupported":
+            return []
+        return [BackendStatus(self._backend, self._target, False, None, None, "not supported by this version yet")]
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         if not name.startswith("fetch_"):
@@ -83,11 +91,13 @@ class Sources:
     errors: Any
     security: Any
     demo: Any = None
+    #: configured backends no pane uses yet (listed by `check`)
+    others: list[Any] = dataclasses.field(default_factory=list)
 
     def distinct(self) -> list[Any]:
         """Each backend object once (one object may serve several panes)."""
         seen: dict[int, Any] = {}
-        for s in (self.infra, self.latency, self.slo, self.alerts, self.errors, self.security):
+        for s in (self.infra, self.latency, self.slo, self.alerts, self.errors, self.security, *self.others):
             seen.setdefault(id(s), s)
         return list(seen.values())
 
@@ -152,9 +162,29 @@ def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sour
             )
         else:
             per_pane[pane] = _Missing(
-                "unsupported", f"the {backend} backend is not supported by this version yet"
+                "unsupported",
+                f"the {backend} backend is not supported by this version yet",
+                backend,
+                backend_target(getattr(ctx.backends, backend)),
             )
-    return Sources(**per_pane)
+    extra = [
+        _Missing("unsupported", "", name, backend_target(getattr(ctx.backends, name)))
+        for name in ("jaeger", "postgres", "pagerduty")
+        if getattr(ctx.backends, name)
+    ]
+    return Sources(**per_pane, others=extra)
+
+
+def backend_target(backend: Any) -> str:
+    """Where a configured backend lives, for `check` (never a secret: DSNs are not shown)."""
+    if isinstance(backend, tuple):
+        return ", ".join(backend_target(b) for b in backend)
+    for attr in ("url", "indexer_url", "alerts_json"):
+        value = getattr(backend, attr, None)
+        if value:
+            return str(value)
+    urls = getattr(backend, "urls", None)
+    return ", ".join(urls) if urls else "(configured)"
 
 
 def pane_queries(ctx: Context, sources: Sources) -> dict[str, PaneQuery]:

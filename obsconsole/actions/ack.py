@@ -15,7 +15,8 @@ from typing import Any, Callable, Iterable
 
 from obsconsole.actions.audit import AuditError, AuditLog, actor
 from obsconsole.logic import silences
-from obsconsole.model import ActionResult, Alert, AlertGroup, AlertsView, Matcher, Silence
+from obsconsole.model import ActionResult, Alert, AlertGroup, AlertsView, Matcher, Silence, SourceError
+from obsconsole.sources.base import ClusterOutcome
 
 Clock = Callable[[], datetime]
 
@@ -49,6 +50,27 @@ def plan_ack(group: AlertGroup, every_alert: Iterable[Alert], service_label: str
     )
 
 
+async def _create(source: Any, *args: Any) -> list[ClusterOutcome]:
+    """source.create_silence, never raising: a failure is an outcome like any other."""
+    try:
+        return list(await source.create_silence(*args))
+    except Exception as exc:  # the UI must get a result, not a traceback
+        return [ClusterOutcome("alertmanager", None, False, _why(exc))]
+
+
+async def _expire(source: Any, silence: Silence) -> ClusterOutcome:
+    try:
+        return await source.expire_silence(silence)
+    except Exception as exc:
+        return ClusterOutcome("alertmanager", None, False, _why(exc))
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, SourceError):
+        return exc.message
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+
+
 def _audited(audit: AuditLog, action: str, target: str, result: ActionResult,
              detail: dict[str, Any], who: str, now: datetime) -> ActionResult:
     try:
@@ -66,7 +88,7 @@ async def ack(plan: AckPlan, source: Any, audit: AuditLog, clock: Clock) -> Acti
         return ActionResult(False, f"ack not sent: {exc}")
     now = clock()
     ends = now + timedelta(seconds=plan.duration_s)
-    outcomes = await source.create_silence(plan.matchers, now, ends, plan.created_by, plan.comment)
+    outcomes = await _create(source, plan.matchers, now, ends, plan.created_by, plan.comment)
     good = [o for o in outcomes if o.ok]
     bad = [o for o in outcomes if not o.ok]
     details = tuple(
@@ -100,7 +122,7 @@ async def unack(group: AlertGroup, view: AlertsView, source: Any, audit: AuditLo
         audit.check()
     except AuditError as exc:
         return ActionResult(False, f"expire not sent: {exc}")
-    outcomes = [await source.expire_silence(s) for s in acks]
+    outcomes = [await _expire(source, s) for s in acks]
     bad = [o for o in outcomes if not o.ok]
     details = tuple(f"{o.cluster}: {'expired ' + o.detail if o.ok else 'FAILED: ' + o.detail}" for o in outcomes)
     if bad:
@@ -126,12 +148,12 @@ async def extend(group: AlertGroup, view: AlertsView, source: Any, audit: AuditL
     current: Silence = acks[0]
     now = clock()
     ends = now + timedelta(seconds=duration_s)
-    outcomes = await source.create_silence(current.matchers, now, ends, who, f"{current.comment} (extended by {who})")
+    outcomes = await _create(source, current.matchers, now, ends, who, f"{current.comment} (extended by {who})")
     if not all(o.ok for o in outcomes):
         details = tuple(f"{o.cluster}: FAILED: {o.detail}" for o in outcomes if not o.ok)
         result = ActionResult(False, "extend FAILED: the ack is unchanged", details)
         return _audited(audit, "alerts.extend", group.key, result, {}, who, now)
-    expired = [await source.expire_silence(s) for s in acks]
+    expired = [await _expire(source, s) for s in acks]
     details = tuple(f"{o.cluster}: new silence {o.detail}" for o in outcomes) + tuple(
         f"{o.cluster}: {'expired' if o.ok else 'could not expire'} {o.detail}" for o in expired
     )

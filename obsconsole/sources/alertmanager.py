@@ -13,35 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 from obsconsole.config import AlertmanagerBackend, Context
 from obsconsole.model import Alert, Matcher, Severity, Silence, SourceError
-from obsconsole.sources.base import BackendStatus
+from obsconsole.sources.base import AlertState, BackendStatus, ClusterOutcome
 
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class AlertState:
-    """One read of every instance."""
-
-    alerts: tuple[Alert, ...]
-    silences: tuple[Silence, ...]
-    #: "URL: reason" for each instance that could not be read
-    peers_down: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ClusterOutcome:
-    """What one cluster answered to a create or expire."""
-
-    cluster: str
-    url: str | None  # the instance that accepted, if any
-    ok: bool
-    detail: str  # the silence id, or why it failed
 
 
 def parse_time(text: Any) -> datetime:
@@ -304,7 +283,8 @@ def _merge(copies: list[Alert]) -> Alert:
 
 def _reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
-    if "Connection refused" in text or "connect" in type(exc).__name__.lower():
-        return "connection refused" if "refused" in text.lower() or not text else text[:160]
+    if type(exc).__name__ == "ConnectError":
+        # httpx says "All connection attempts failed" for a refused port
+        return "cannot connect (refused, or the host is down)"
     return text[:160] or type(exc).__name__
 

@@ -13,6 +13,7 @@ from typing import Protocol, Sequence, runtime_checkable
 
 from obsconsole.model import (
     Alert,
+    Silence,
     HostGauge,
     LogEvent,
     SecurityEvent,
@@ -86,3 +87,23 @@ class BackendStatus:
     version: str | None
     latency_s: float | None
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """One read of every instance."""
+
+    alerts: tuple[Alert, ...]
+    silences: tuple[Silence, ...]
+    #: "URL: reason" for each instance that could not be read
+    peers_down: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClusterOutcome:
+    """What one cluster answered to a create or expire."""
+
+    cluster: str
+    url: str | None  # the instance that accepted, if any
+    ok: bool
+    detail: str  # the silence id, or why it failed

@@ -36,20 +36,21 @@ class AckScreen(ModalScreen[AckPlan | None]):
             yield Static(inert(plan.title, style="bold", max_len=200))
             yield Static(Text("Matchers", style="bold"))
             yield Static(Text("  " + "  ".join(str(m) for m in plan.matchers)))
-            yield Static(Text(f"Silences these {len(plan.alerts)} alerts now", style="bold"))
+            count = len(plan.alerts)
+            yield Static(Text(f"Silences {'this alert' if count == 1 else f'these {count} alerts'} now", style="bold"))
             table = Table.grid(padding=(0, 2))
             for a in plan.alerts:
                 table.add_row(inert(a.severity.value.upper(), max_len=8), inert(a.name, max_len=60),
                               inert(a.labels.get("instance", ""), max_len=40), inert(a.title, max_len=80))
             yield Static(table)
             with Horizontal(classes="ack-row"):
-                yield Label("Duration ")
+                yield Label("Duration")
                 yield Input(short_interval(plan.duration_s), id="ack-duration")
             with Horizontal(classes="ack-row"):
-                yield Label("Comment  ")
+                yield Label("Comment")
                 yield Input(plan.comment, id="ack-comment")
             yield Static("", id="ack-problem")
-            with Horizontal(classes="ack-row"):
+            with Horizontal(classes="ack-buttons"):
                 yield Button(f"Silence for {short_interval(plan.duration_s)}", variant="warning", id="ack-confirm")
                 yield Button("Cancel", id="ack-cancel")
 

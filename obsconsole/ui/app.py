@@ -243,6 +243,7 @@ class ObsConsoleApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.hub.stop()
+        await self.sources.aclose()
 
     def _theme_changed(self, theme: Any) -> None:
         self.theme_name = theme.name

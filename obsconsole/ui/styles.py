@@ -117,11 +117,15 @@ def coarse_age(seconds: float | None) -> str:
 
 
 def short_interval(seconds: float) -> str:
-    """A configured interval: 5s, 15s, 1m, 1m30s."""
+    """A configured interval or duration: 5s, 15s, 1m, 1m30s, 2h, 1h30m, 2d."""
     s = int(round(seconds))
     if s < 60:
         return f"{s}s"
-    return f"{s // 60}m" + (f"{s % 60:02d}s" if s % 60 else "")
+    if s < 3600:
+        return f"{s // 60}m" + (f"{s % 60:02d}s" if s % 60 else "")
+    if s < 86400 or s % 86400:
+        return f"{s // 3600}h" + (f"{(s % 3600) // 60:02d}m" if s % 3600 else "")
+    return f"{s // 86400}d"
 
 
 def human_rate(bytes_per_s: float | None) -> str:

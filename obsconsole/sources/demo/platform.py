@@ -16,10 +16,13 @@ Story (elapsed seconds, default incident_after_s=20):
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
 from obsconsole.model import (
+    Matcher,
+    Silence,
     Alert,
     HostGauge,
     LogEvent,
@@ -29,7 +32,8 @@ from obsconsole.model import (
     SLOMeasurement,
     SourceError,
 )
-from obsconsole.sources.base import BackendStatus
+from obsconsole.logic.silences import matches
+from obsconsole.sources.base import AlertState, BackendStatus, ClusterOutcome
 from obsconsole.sources.demo import alerts, logs, metrics, security, slo
 from obsconsole.sources.demo.curves import Timeline, to_utc
 
@@ -87,6 +91,8 @@ class DemoPlatform:
                 f"expected some of {', '.join(PANE_BACKENDS)}"
             )
         self._timeline = Timeline(seed, self.started_at.timestamp(), self.incident_after_s)
+        #: silences created through the console (acks work in the demo too)
+        self._silences: dict[str, Silence] = {}
 
     # ------------------------------------------------------------------ the story
 
@@ -132,6 +138,39 @@ class DemoPlatform:
         """AlertSource: firing alerts, most severe first."""
         self._check("alerts")
         return alerts.active_alerts(self._timeline, self._now())
+
+    async def fetch_alert_state(self) -> AlertState:
+        """Alerts with the demo's own silences applied, as Alertmanager would."""
+        found = await self.fetch_alerts()
+        now = self._clock()
+        current = {}
+        for sid, s in self._silences.items():
+            state = "expired" if s.state == "expired" or s.ends_at <= now else "active"
+            current[sid] = dataclasses.replace(s, state=state)
+        self._silences = current
+        active = [s for s in current.values() if s.state == "active"]
+        marked = []
+        for alert in found:
+            by = tuple(s.id for s in active if matches(s.matchers, alert.labels))
+            marked.append(dataclasses.replace(alert, state="suppressed", silenced_by=by) if by else alert)
+        return AlertState(tuple(marked), tuple(current.values()), ())
+
+    async def create_silence(self, matchers: Sequence[Matcher], starts_at: datetime,
+                             ends_at: datetime, created_by: str, comment: str) -> list[ClusterOutcome]:
+        """Alertmanager's create, in memory. Ids count up: the demo stays deterministic."""
+        self._check("alerts")
+        sid = f"demo-silence-{len(self._silences) + 1}"
+        self._silences[sid] = Silence(sid, tuple(matchers), starts_at, ends_at, created_by,
+                                      comment, "active", ("demo://alertmanager",))
+        return [ClusterOutcome("demo", "demo://alertmanager", True, sid)]
+
+    async def expire_silence(self, silence: Silence) -> ClusterOutcome:
+        self._check("alerts")
+        held = self._silences.get(silence.id)
+        if held is None:
+            return ClusterOutcome("demo", None, False, f"no silence {silence.id}")
+        self._silences[silence.id] = dataclasses.replace(held, state="expired", ends_at=self._clock())
+        return ClusterOutcome("demo", "demo://alertmanager", True, silence.id)
 
     async def fetch_errors(self, limit: int) -> tuple[LogEvent, ...]:
         """LogSource: ERROR/FATAL events of the last hour, newest first, at most `limit`."""

@@ -45,7 +45,7 @@ class AlertsPane(Pane):
             Column("sev", 4),
             Column("alert", 20, flex=True),
             Column("age", 5),
-            Column("status", 8),
+            Column("status", 11),
         ]
 
     @property
@@ -63,8 +63,8 @@ class AlertsPane(Pane):
                 s = acks[0]
                 what.append(" — acked by ", style=p.muted)
                 what.append_text(inert(s.created_by.split("@")[0], max_len=30))
-                what.append(f" · {silences.countdown(silences.remaining_s(s, now))} left", style=p.muted)
-                status = Text("acked", style=p.health(Health.OK))
+                left = silences.countdown(silences.remaining_s(s, now))
+                status = Text(f"acked {left}", style=p.health(Health.OK))
             elif acks:
                 # silenced somewhere but not everywhere: not an ack
                 status = Text("part-ack", style=p.health(Health.WARNING))
@@ -76,7 +76,8 @@ class AlertsPane(Pane):
             yield g.key, [
                 Text(SEVERITY_SHORT[g.severity], style=p.severity(g.severity)),
                 what,
-                Text(human_age((now - g.first_at).total_seconds()), justify="right"),
+                # a clock skewed ahead (or a startsAt in the future) is not a negative age
+                Text(human_age(max(0.0, (now - g.first_at).total_seconds())), justify="right"),
                 status,
             ]
 

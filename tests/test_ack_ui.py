@@ -1,0 +1,156 @@
+"""The ack flow as a user drives it, on the demo platform's in-memory Alertmanager.
+(The same flow against a real Alertmanager is in test_alertmanager_stack.py.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.command import CommandPalette
+
+from obsconsole.ui.ack import AckScreen
+from obsconsole.ui.panes.base import PaneTable
+from tests.helpers import frozen_demo_app, settle
+
+WIDE = (120, 40)
+
+
+def alerts_rows(app) -> list[str]:
+    table = app.overview.pane("alerts").query_one(PaneTable)
+    return [" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def wait_for(pilot, predicate, what: str, tries: int = 50) -> None:
+    for _ in range(tries):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def audit_records(home: Path) -> list[dict]:
+    path = home / "state" / "obsconsole" / "audit.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+async def test_a_shows_what_will_be_silenced_and_enter_acks_the_group(isolated_env: Path) -> None:
+    app = frozen_demo_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        assert "API error rate" in alerts_rows(app)[0]
+        await pilot.press("a")
+        assert isinstance(app.screen, AckScreen)
+        plan = app.screen.plan
+        assert [str(m) for m in plan.matchers] == [
+            'alertname="APIErrorRateHigh"', 'service="aigym-api"', 'category="application"'
+        ]
+        assert [a.name for a in plan.alerts] == ["APIErrorRateHigh"]
+        assert plan.duration_s == 15 * 60 and plan.comment.startswith("ACK by ")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "acked" in alerts_rows(app)[0], "the group to show acked")
+        assert "acked 15:00" in alerts_rows(app)[0]  # the countdown, in the status column
+        await pilot.press("m")  # maximised, the row has room for who acked
+        await pilot.pause()
+        assert f"acked by {plan.created_by.split('@')[0]}" in alerts_rows(app)[0]
+        record = audit_records(isolated_env)[-1]
+        assert record["action"] == "alerts.ack" and record["ok"] is True
+        assert record["detail"]["matchers"][0] == 'alertname="APIErrorRateHigh"'
+
+
+async def test_shift_a_expires_the_ack(isolated_env: Path) -> None:
+    app = frozen_demo_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("5", "a", "enter")
+        await wait_for(pilot, lambda: "acked" in alerts_rows(app)[0], "the ack")
+        await pilot.press("A")
+        await wait_for(pilot, lambda: "acked" not in alerts_rows(app)[0], "the ack to be expired")
+        assert [r["action"] for r in audit_records(isolated_env)] == ["alerts.ack", "alerts.unack"]
+
+
+async def test_escape_cancels_and_nothing_is_silenced(isolated_env: Path) -> None:
+    app = frozen_demo_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("5", "a", "escape")
+        assert not isinstance(app.screen, AckScreen)
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        assert "acked" not in alerts_rows(app)[0]
+        assert audit_records(isolated_env) == []
+
+
+async def test_a_bad_duration_is_refused_in_the_dialog() -> None:
+    app = frozen_demo_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("5", "a")
+        screen = app.screen
+        duration = screen.query_one("#ack-duration")
+        duration.focus()
+        duration.value = ""
+        await pilot.press(*"forever", "enter")
+        assert app.screen is screen  # still asking
+        assert "not a duration" in str(screen.query_one("#ack-problem").render())
+        duration.value = ""
+        await pilot.press("2", "h")
+        assert "Silence for 2h" in str(screen.query_one("#ack-confirm").label)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "acked" in alerts_rows(app)[0], "the 2 h ack")
+        assert "acked 2:00:00" in alerts_rows(app)[0]
+
+
+async def test_an_ack_that_alertmanager_refuses_is_shown_as_failed(isolated_env: Path) -> None:
+    app = frozen_demo_app()
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("5", "a")
+        # Alertmanager goes away between the dialog and the confirmation
+        app.sources.alerts.faults = frozenset({"alerts"})
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: audit_records(isolated_env), "the audit record")
+        record = audit_records(isolated_env)[-1]
+        assert record["ok"] is False and "FAILED" in record["result"]
+        notes = [n for n in app._notifications]
+        assert any("FAILED" in (n.title or "") for n in notes)
+        assert not any("acked" in r for r in alerts_rows(app))
+
+
+async def test_readonly_hides_ack_from_keys_and_palette() -> None:
+    app = frozen_demo_app(readonly=True)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("5", "a")
+        assert not isinstance(app.screen, AckScreen)
+        assert all(not spec.mutating for spec in app.palette_actions())
+        await pilot.press("colon", *"acknowledge")
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, CommandPalette)
+        hits = [str(h) for h in app.screen.query("CommandList Option")] if False else []
+        assert "alerts: Acknowledge" not in " ".join(hits)
+
+
+async def test_palette_acknowledge_opens_the_same_dialog() -> None:
+    app = frozen_demo_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *"alerts: acknowledge")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AckScreen), "the ack dialog")
+
+
+async def test_an_unwritable_audit_log_stops_the_ack(isolated_env: Path) -> None:
+    state = isolated_env / "state" / "obsconsole"
+    state.mkdir(parents=True)
+    (state / "audit.jsonl").mkdir()  # a directory where the file should be
+    app = frozen_demo_app()
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("5", "a", "enter")
+        await pilot.pause(0.3)
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        assert not any("acked" in r for r in alerts_rows(app))
+        assert any("not sent" in n.message for n in app._notifications)
