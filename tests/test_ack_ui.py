@@ -20,7 +20,7 @@ def alerts_rows(app) -> list[str]:
     return [" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
 
 
-async def wait_for(pilot, predicate, what: str, tries: int = 50) -> None:
+async def wait_for(pilot, predicate, what: str, tries: int = 200) -> None:
     for _ in range(tries):
         if predicate():
             return

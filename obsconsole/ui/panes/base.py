@@ -216,6 +216,9 @@ class Pane(Vertical):
                 rows.append((key, [cells[i] for i in keep]))
         self.table.replace_rows([(c.label, self.widths[c.label]) for c in specs if c.label in self.widths], rows)
         self.after_render(value)
+        sparkline = self.widths.get("cpu trend")
+        if sparkline:
+            self.app.sources.set_points(self.pane_id, sparkline)  # type: ignore[attr-defined]
 
     def width_of(self, label: str, default: int = 20) -> int:
         """The fitted width of a column (for cutting text to it)."""

@@ -87,6 +87,9 @@ class LatencyPane(Pane):
         s = self._selected(value)
         trend = self.query_one(".latency-trend", Line)
         tall = self.content_size.height >= CHART_MIN_HEIGHT
+        # range queries fetch as many points as the chart or sparkline can draw
+        points = self.content_size.width * (2 if tall else 1)  # braille: 2 points a cell
+        self.app.sources.set_points(self.pane_id, points)  # type: ignore[attr-defined]
         show_chart = tall and s is not None and bool(s.p95_history)
         if show_chart and self.chart is None:
             from textual_plotext import PlotextPlot
