@@ -3,6 +3,8 @@ developer's own config, themes or keymaps never change what a test sees."""
 
 from __future__ import annotations
 
+pytest_plugins = ["tests.stack"]
+
 from pathlib import Path
 
 import pytest
