@@ -57,12 +57,18 @@ async def eventually(check, what: str, timeout_s: float = 40.0):
 
 
 def value_of(rows: list[dict]) -> float:
+    assert rows, "the direct query returned nothing"
     return float(rows[0]["value"][1])
 
 
 async def test_infra_gauges_equal_the_same_promql_asked_directly(fresh_stack, tmp_path: Path) -> None:
     src = source_for(tmp_path, fresh_stack)
-    hosts = await eventually(src.fetch_hosts, "node-exporter gauges")
+
+    async def complete():
+        hosts = await src.fetch_hosts()
+        return hosts if hosts and all(h.cpu_pct is not None and h.net_bytes_per_s is not None and h.cpu_history for h in hosts) else None
+
+    hosts = await eventually(complete, "every node-exporter gauge")
     assert len(hosts) == 1
     host = hosts[0]
     assert host.host == "127.0.0.1"
