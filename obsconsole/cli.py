@@ -277,7 +277,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args, args.demo)
-    from obsconsole.queries import build_sources
+    from obsconsole.queries import build_sources, unconfigured_panes
 
     ctx = config.context
     sources = build_sources(ctx, _clock(None))
@@ -296,6 +296,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, *rows]:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    left_out = unconfigured_panes(sources)
+    if left_out:
+        print("panes left out: " + ", ".join(f"{pid} (no {backend})" for pid, backend in left_out.items()))
     if not rows:
         print("no backends configured")
         return 3

@@ -61,6 +61,7 @@ class _Missing:
 
     def __init__(self, kind: str, message: str, backend: str = "", target: str = "") -> None:
         self._error = SourceError(kind, message)
+        self.kind = kind
         self._backend = backend
         self._target = target
 
@@ -235,8 +236,23 @@ def pane_queries(ctx: Context, sources: Sources) -> dict[str, PaneQuery]:
     return {
         pid: PaneQuery(pid, PANE_TITLES[pid], fetch, health)
         for pid, (fetch, health) in table.items()
-        if ctx.panes.refresh.get(pid) is None or ctx.panes.refresh[pid].enabled
+        if (ctx.panes.refresh.get(pid) is None or ctx.panes.refresh[pid].enabled)
+        and pid not in unconfigured_panes(sources)
     }
+
+
+def unconfigured_panes(sources: Sources) -> dict[str, str]:
+    """Panes whose backend the context does not configure, with the backend's name.
+
+    They are left out of the screen, the polling and the health: a console pointed at a
+    Prometheus alone is not UNKNOWN because it has no Elasticsearch.
+    """
+    out = {}
+    for pid, backend in PANE_BACKENDS.items():
+        source = getattr(sources, pid)
+        if isinstance(source, _Missing) and source.kind == "config":
+            out[pid] = backend
+    return out
 
 
 def pane_health(query: PaneQuery, snap: Snapshot[Any]) -> Health:
@@ -299,6 +315,7 @@ def snapshot_document(
             "data": jsonable(snap.value) if snap.has_value else None,
         }
     health = overall_health(queries, snaps)
+    left_out = {pid: PANE_BACKENDS[pid] for pid in PANE_IDS if pid not in queries}
     return {
         "obsconsole": __version__,
         "context": ctx.name,
@@ -306,4 +323,6 @@ def snapshot_document(
         "status": health.name,
         "exit_code": int(health),
         "panes": panes,
+        # panes not shown: disabled in config, or their backend is not configured
+        "panes_left_out": sorted(left_out),
     }

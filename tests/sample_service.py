@@ -10,10 +10,11 @@ POST /control     {"service": "aigym-api", "latency_s": 3.0, "error_share": 0.2,
 POST /reset       every service back to healthy (the defaults)
 
 Settings per service (defaults in DEFAULTS): latency_s, error_share (share of requests
-answered 500), conversation_failure_share, auth_failures_per_s, requests_per_tick. The
-conversation and auth settings drive aigym_conversations_total and
-aigym_auth_failures_total whichever service they are set on (those metrics carry no
-service label): set them on aigym-conversations and aigym-auth.
+answered 500), conversation_failure_share, auth_failures_per_s, rollback_share, requests_per_tick. The
+conversation, auth and rollback settings drive aigym_conversations_total,
+aigym_auth_failures_total and supabase-db's transaction counters whichever service they
+are set on (those metrics carry no service label): set them on aigym-conversations,
+aigym-auth and aigym-api.
 
 Traffic is simulated, not random: every 100 ms each service records `requests_per_tick`
 requests (default 20, i.e. 200 req/s); an `error_share` of 0.2 makes exactly every fifth
@@ -26,6 +27,8 @@ Metrics (own CollectorRegistry):
     http_requests_total{service, endpoint, status}              counter
     aigym_conversations_total{status="completed"|"failed"}      counter
     aigym_auth_failures_total                                    counter
+    pg_stat_database_xact_commit{datname="postgres"}            rising, as postgres_exporter
+    pg_stat_database_xact_rollback{datname="postgres"}          names them (supabase-db)
 Every status series exists from the start (at 0), so a healthy service's 5xx ratio is 0,
 not absent.
 """
@@ -40,7 +43,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 SERVICES = ("aigym-api", "aigym-auth", "aigym-conversations", "aigym-edge-functions")
@@ -55,13 +58,15 @@ DEFAULTS: dict[str, float] = {
     "error_share": 0.0,
     "conversation_failure_share": 0.0,
     "auth_failures_per_s": 0.0,
+    "rollback_share": 0.0,
     "requests_per_tick": 20,
 }
 #: settings that are shares: 0 to 1
-SHARES = ("error_share", "conversation_failure_share")
+SHARES = ("error_share", "conversation_failure_share", "rollback_share")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0)
 TICK_S = 0.1
 CONVERSATIONS_PER_TICK = 5
+TRANSACTIONS_PER_TICK = 10
 #: the spread of the observed latencies around the configured one (±8 %), in 5 steps
 SPREAD = tuple(0.92 + 0.16 * i / 4 for i in range(5))
 
@@ -113,6 +118,17 @@ class SampleService:
             "aigym_conversations_total", "AI conversations by outcome", ["status"], registry=self.registry,
         )
         self.auth_failures = Counter("aigym_auth_failures_total", "Failed logins", registry=self.registry)
+        # postgres_exporter's names have no _total suffix, which prometheus_client adds to
+        # every Counter: a Gauge that only ever goes up gives the exact name (rate() does
+        # not look at the TYPE line)
+        self.commits = Gauge(
+            "pg_stat_database_xact_commit", "Transactions committed", ["datname"], registry=self.registry,
+        )
+        self.rollbacks = Gauge(
+            "pg_stat_database_xact_rollback", "Transactions rolled back", ["datname"], registry=self.registry,
+        )
+        self.commits.labels("postgres")
+        self.rollbacks.labels("postgres")
         for service in SERVICES:
             for status in ("200", "500"):
                 self.duration.labels(service, ENDPOINT[service], status)
@@ -145,6 +161,10 @@ class SampleService:
             for _ in range(CONVERSATIONS_PER_TICK):
                 failed = self._conv.next(conv_share)
                 self.conversations.labels("failed" if failed else "completed").inc()
+            rollback_share = max(float(c["rollback_share"]) for c in self.settings.values())
+            for _ in range(TRANSACTIONS_PER_TICK):
+                counter = self.rollbacks if self._rollback.next(rollback_share) else self.commits
+                counter.labels("postgres").inc()
             self._auth_acc += sum(float(c["auth_failures_per_s"]) for c in self.settings.values()) * TICK_S
             whole = int(self._auth_acc + 1e-9)
             if whole:
@@ -192,6 +212,7 @@ class SampleService:
         self.settings = {s: dict(DEFAULTS) for s in SERVICES}
         self._errors = {s: _Share() for s in SERVICES}
         self._conv = _Share()
+        self._rollback = _Share()
         self._auth_acc = 0.0
 
     def current(self) -> dict[str, dict[str, float]]:

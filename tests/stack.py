@@ -215,7 +215,7 @@ class Stack:
 
     def degrade(self, service: str, **settings: float) -> None:
         """Tell the sample service to misbehave: latency_s, error_share,
-        conversation_failure_share, auth_failures_per_s, requests_per_tick."""
+        conversation_failure_share, auth_failures_per_s, rollback_share, requests_per_tick."""
         response = httpx.post(f"{self.sample_url}/control", json={"service": service, **settings}, timeout=5)
         if response.status_code != 200:
             raise AssertionError(f"POST {self.sample_url}/control: {response.status_code} {response.text}")

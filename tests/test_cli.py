@@ -24,8 +24,9 @@ def snapshot(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
 def test_json_snapshot_has_every_pane_with_data_age_and_error(capsys) -> None:
     code, out, _ = snapshot(capsys, "--format", "json", "--elapsed", "60")
     doc = json.loads(out)
-    assert set(doc) == {"obsconsole", "context", "generated_at", "status", "exit_code", "panes"}
+    assert set(doc) == {"obsconsole", "context", "generated_at", "status", "exit_code", "panes", "panes_left_out"}
     assert list(doc["panes"]) == ["infra", "latency", "errors", "slo", "alerts", "security"]
+    assert doc["panes_left_out"] == []
     for pane in doc["panes"].values():
         assert set(pane) == {"title", "health", "fetched_at", "age_s", "error", "data"}
         assert pane["error"] is None and pane["age_s"] == 0.0

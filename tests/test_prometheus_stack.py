@@ -200,3 +200,23 @@ async def test_an_unreachable_prometheus_is_one_line_naming_it(tmp_path: Path) -
         await src.fetch_hosts()
     assert caught.value.kind == "unreachable"
     assert f"127.0.0.1:{port}" in caught.value.message and "\n" not in caught.value.message
+
+
+async def test_the_default_database_slo_reads_supabase_db_transactions(fresh_stack, tmp_path: Path) -> None:
+    """SPEC §7's database-performance SLO (commits / (commits + rollbacks)) on the
+    sample's postgres_exporter-named counters: a 1 % rollback share against 99.5 % burns
+    the budget at 0.01 / 0.005 = 2×."""
+    src = source_for(tmp_path, fresh_stack)
+    (db,) = [s for s in src.ctx.slos if s.id == "database-performance"]
+    fresh_stack.degrade("aigym-api", rollback_share=0.01)
+
+    async def settled():
+        (m,) = await src.fetch_slo_measurements([db])
+        short = m.error_ratios.get(db.fast.short_s)
+        return m if short is not None and abs(short - 0.01) < 0.002 else None
+
+    measured = await eventually(settled, "a 1 % rollback ratio on supabase-db", timeout_s=90)
+    status = slo_logic.evaluate(db, measured)
+    assert status.sli is not None and status.sli < 1.0
+    assert slo_logic.burn_rate(measured.error_ratios[db.fast.short_s], db.target) == pytest.approx(2.0, abs=0.4)
+

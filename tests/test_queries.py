@@ -16,10 +16,12 @@ from obsconsole.config import (
     DEFAULT_PANES,
     DEFAULT_SLOS,
     PANE_IDS,
+    Backends,
     Context,
     DemoSettings,
     PaneConfig,
     Panes,
+    PostgresBackend,
     demo_config,
 )
 from obsconsole.logic import slo as slo_logic
@@ -29,7 +31,6 @@ from obsconsole.model import (
     Health,
     SLOMeasurement,
     Snapshot,
-    SourceError,
     worst,
 )
 from obsconsole.queries import (
@@ -42,6 +43,7 @@ from obsconsole.queries import (
     pane_health,
     pane_queries,
     snapshot_document,
+    unconfigured_panes,
 )
 
 UTC = timezone.utc
@@ -196,7 +198,8 @@ async def test_the_snapshot_document_is_strict_json_with_the_documented_keys() -
     doc = snapshot_document(ctx, queries, snaps, NOW)
     text = json.dumps(doc, allow_nan=False)
     assert json.loads(text) == doc
-    assert set(doc) == {"obsconsole", "context", "generated_at", "status", "exit_code", "panes"}
+    assert set(doc) == {"obsconsole", "context", "generated_at", "status", "exit_code", "panes", "panes_left_out"}
+    assert doc["panes_left_out"] == []
     assert doc["obsconsole"] == __version__
     assert doc["context"] == "demo"
     assert doc["generated_at"] == "2025-03-04T15:00:00+00:00"
@@ -292,17 +295,23 @@ def test_jsonable_converts_model_values() -> None:
 # --------------------------------------------------------------------------- no backends
 
 
-async def test_a_context_without_backends_says_which_backend_each_pane_lacks() -> None:
+async def test_panes_whose_backend_is_not_configured_are_left_out_and_named() -> None:
     ctx = Context(name="bare")
-    queries = pane_queries(ctx, build_sources(ctx, frozen))
-    assert list(queries) == list(PANE_IDS)
-    for pid, q in queries.items():
-        with pytest.raises(SourceError) as caught:
-            await q.fetch()
-        assert caught.value.kind == "config", pid
-        assert PANE_BACKENDS[pid] in caught.value.message, pid
-        assert "'bare'" in caught.value.message
-        assert "\n" not in caught.value.message
+    sources = build_sources(ctx, frozen)
+    assert pane_queries(ctx, sources) == {}
+    assert unconfigured_panes(sources) == dict(PANE_BACKENDS)
+    # a missing backend cannot make the document UNKNOWN: the panes are simply absent
+    doc = snapshot_document(ctx, {}, {}, NOW)
+    assert doc["panes"] == {} and doc["panes_left_out"] == sorted(PANE_IDS)
+    assert (doc["status"], doc["exit_code"]) == ("OK", 0)
+
+
+async def test_a_configured_backend_this_version_cannot_speak_fails_its_pane_in_one_line() -> None:
+    ctx = Context(name="lab", backends=Backends(postgres=PostgresBackend(dsn="postgresql://x")))
+    sources = build_sources(ctx, frozen)
+    (status,) = await sources.describe()
+    assert (status.backend, status.reachable) == ("postgres", False)
+    assert "not supported" in status.detail
 
 
 async def test_describe_lists_the_demo_backends_and_nothing_without_them() -> None:

@@ -256,3 +256,24 @@ async def test_titles_show_the_age_of_the_data_and_it_grows() -> None:
         for pane in app.overview.panes():
             assert "· 1m old" in str(pane.border_title), pane.border_title
         assert "14:01 UTC" in header_text(app)
+
+
+async def test_panes_without_a_backend_are_left_out_and_the_rest_fill_the_screen(tmp_path: Path) -> None:
+    from obsconsole.config import load_config
+    from obsconsole.ui.app import ObsConsoleApp
+
+    config = tmp_path / "config.yaml"
+    # nothing listens on port 9: the four Prometheus/Alertmanager panes show errors
+    config.write_text(
+        "contexts:\n  lab:\n    prometheus: {url: 'http://127.0.0.1:9'}\n"
+        "    alertmanager: [{url: 'http://127.0.0.1:9'}]\n"
+    )
+    app = ObsConsoleApp(load_config(config))
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        assert visible_panes(app) == ["infra", "latency", "slo", "alerts"]
+        heights = {p.pane_id: p.region.height for p in app.overview.panes()}
+        # two rows of two share the 38 rows under the header and above the footer
+        assert all(h >= 18 for h in heights.values()), heights
+        await pilot.press("6")  # no Wazuh pane: nothing happens, focus stays
+        assert focused_pane(app) == "infra"

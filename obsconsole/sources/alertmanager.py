@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Sequence
 from obsconsole.config import AlertmanagerBackend, Context
 from obsconsole.model import Alert, Matcher, Severity, Silence, SourceError
 from obsconsole.sources.base import AlertState, BackendStatus, ClusterOutcome
+from obsconsole.sources.http import async_client, reason
 
 Clock = Callable[[], datetime]
 
@@ -62,22 +63,7 @@ class AlertmanagerSource:
     def _client(self, b: AlertmanagerBackend) -> Any:
         client = self._clients.get(b.url)
         if client is None:
-            import httpx
-
-            auth = b.auth
-            headers = dict(auth.headers)
-            if auth.bearer_token:
-                headers["Authorization"] = f"Bearer {auth.bearer_token}"
-            elif auth.api_key:
-                headers["Authorization"] = f"ApiKey {auth.api_key}"
-            basic = (auth.username, auth.password or "") if auth.username else None
-            client = httpx.AsyncClient(
-                base_url=b.url,
-                headers=headers,
-                auth=basic,
-                verify=auth.ca_bundle or auth.verify_tls,
-                timeout=b.timeout_s,
-            )
+            client = async_client(b.url, b.auth, b.timeout_s)
             self._clients[b.url] = client
         return client
 
@@ -90,7 +76,7 @@ class AlertmanagerSource:
         except httpx.TimeoutException:
             raise SourceError("timeout", f"alertmanager at {b.url}: no answer in {b.timeout_s:g} s") from None
         except httpx.HTTPError as exc:
-            raise SourceError("unreachable", f"alertmanager at {b.url}: {_reason(exc)}") from None
+            raise SourceError("unreachable", f"alertmanager at {b.url}: {reason(exc)}") from None
         if response.status_code in (401, 403):
             raise SourceError("auth", f"alertmanager at {b.url}: HTTP {response.status_code}, credentials refused")
         if response.status_code >= 400:
@@ -280,11 +266,4 @@ def _merge(copies: list[Alert]) -> Alert:
     origins = tuple(dict.fromkeys(o for a in copies for o in a.origins))
     return dataclasses.replace(first, state=state, silenced_by=silenced, origins=origins)
 
-
-def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    if type(exc).__name__ == "ConnectError":
-        # httpx says "All connection attempts failed" for a refused port
-        return "cannot connect (refused, or the host is down)"
-    return text[:160] or type(exc).__name__
 

@@ -123,7 +123,16 @@ class OverviewScreen(Screen[None]):
         single = self.single
         container = self.query_one("#panes")
         container.set_class(single, "-single")
-        container.set_class(not single and self.size.width >= WIDE_WIDTH, "-wide")
+        wide = not single and self.size.width >= WIDE_WIDTH
+        container.set_class(wide, "-wide")
+        if not single:  # fewer panes (some left out) use the room: no empty cells
+            count = max(1, len(self.panes()))
+            columns = min(3 if wide else 2, count)
+            container.styles.grid_size_columns = columns
+            container.styles.grid_size_rows = -(-count // columns)
+        else:
+            container.styles.grid_size_columns = 1
+            container.styles.grid_size_rows = 1
         shown = self.zoomed or self.active_pane
         for p in self.panes():
             p.set_class(p.pane_id == shown, "-shown")
@@ -147,6 +156,8 @@ class OverviewScreen(Screen[None]):
 
     def action_cycle_pane(self, step: int) -> None:
         panes = self.panes()
+        if not panes:
+            return
         ids = [p.pane_id for p in panes]
         index = ids.index(self.active_pane) if self.active_pane in ids else 0
         self._focus(panes[(index + step) % len(panes)])

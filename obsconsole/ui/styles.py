@@ -83,6 +83,11 @@ def sparkline(values: tuple[float, ...] | list[float], width: int, lo: float | N
     return Text("".join(chars), style=style)
 
 
+def count_of(count: int, noun: str) -> str:
+    """"1 host", "6 hosts": a count with its noun (plural by -s)."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def human_age(seconds: float | None) -> str:
     """3s, 59s, 1m05s, 12m, 3h05m, 2d."""
     if seconds is None:

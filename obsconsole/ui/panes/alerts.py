@@ -19,7 +19,7 @@ from obsconsole.logic.sanitize import inert
 from obsconsole.model import ActionResult, AlertGroup, AlertsView, Health, Severity
 from obsconsole.ui.actions import bindings
 from obsconsole.ui.panes.base import Column, Pane, Row
-from obsconsole.ui.styles import human_age
+from obsconsole.ui.styles import count_of, human_age
 
 SEVERITY_SHORT = {
     Severity.CRITICAL: "CRIT",
@@ -86,7 +86,7 @@ class AlertsPane(Pane):
             return "none firing"
         firing = sum(len(g.alerts) for g in value.groups)
         acked = sum(1 for g in value.groups if g.status == "acknowledged")
-        text = f"{_n(len(value.groups), 'group')}, {_n(firing, 'alert')}"
+        text = f"{count_of(len(value.groups), 'group')}, {count_of(firing, 'alert')}"
         return text + (f", {acked} acked" if acked else "")
 
     def warning(self) -> Text | None:
@@ -199,7 +199,3 @@ class AlertsPane(Pane):
         # show Alertmanager's own state, not what we hope happened
         self.app.hub.refresh_now("alerts")  # type: ignore[attr-defined]
         return result
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")

@@ -11,7 +11,7 @@ from obsconsole.logic import thresholds
 from obsconsole.logic.sanitize import inert_cell
 from obsconsole.model import HostGauge
 from obsconsole.ui.panes.base import Column, Pane, Row
-from obsconsole.ui.styles import bar, human_rate, sparkline
+from obsconsole.ui.styles import bar, count_of, human_rate, sparkline
 
 _HOST_W = 14
 _NET_W = 9
@@ -53,7 +53,7 @@ class InfraPane(Pane):
     def summary(self, value: tuple[HostGauge, ...]) -> str:
         t = self.ctx.thresholds
         bad = sum(1 for h in value if thresholds.host_health(h, t).value in (1, 2))
-        return f"{len(value)} hosts" + (f", {bad} over threshold" if bad else "")
+        return count_of(len(value), "host") + (f", {bad} over threshold" if bad else "")
 
     def detail(self, key: str) -> tuple[str, list[tuple[str, Any]]] | None:
         value = self.snapshot.value or ()

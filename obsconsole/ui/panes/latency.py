@@ -17,7 +17,7 @@ from obsconsole.logic import thresholds
 from obsconsole.logic.sanitize import inert_cell
 from obsconsole.model import ServiceLatency
 from obsconsole.ui.panes.base import Column, Pane, PaneTable, Row
-from obsconsole.ui.styles import human_seconds, sparkline
+from obsconsole.ui.styles import count_of, human_seconds, sparkline
 
 #: below this many content rows the chart is replaced by a sparkline line
 CHART_MIN_HEIGHT = 16
@@ -64,7 +64,7 @@ class LatencyPane(Pane):
             ]
 
     def summary(self, value: tuple[ServiceLatency, ...]) -> str:
-        return f"{len(value)} services · p95 limit {self.ctx.thresholds.latency_p95_s.warning:g}s"
+        return f"{count_of(len(value), 'service')} · p95 limit {self.ctx.thresholds.latency_p95_s.warning:g}s"
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()

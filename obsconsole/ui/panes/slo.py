@@ -10,7 +10,7 @@ from rich.text import Text
 from obsconsole.logic.sanitize import inert, inert_cell
 from obsconsole.model import Health, SLOState, SLOStatus
 from obsconsole.ui.panes.base import Column, Pane, Row
-from obsconsole.ui.styles import human_window
+from obsconsole.ui.styles import count_of, human_window
 
 
 class SLOPane(Pane):
@@ -47,7 +47,7 @@ class SLOPane(Pane):
 
     def summary(self, value: tuple[SLOStatus, ...]) -> str:
         bad = [s for s in value if s.state is not SLOState.HEALTHY]
-        return f"{len(value)} SLOs" + (f", {len(bad)} not healthy" if bad else "")
+        return count_of(len(value), "SLO") + (f", {len(bad)} not healthy" if bad else "")
 
     def detail(self, key: str) -> tuple[str, list[tuple[str, Any]]] | None:
         for s in self.snapshot.value or ():
