@@ -399,6 +399,60 @@ class LogEvent:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LogQuery:
+    """What the error stream is narrowed to. `text` matches literally (case-insensitive
+    substring of the message, error, service, component or ids): it is data, never
+    query syntax. Empty levels: the configured error levels; empty services: all."""
+
+    text: str = ""
+    levels: tuple[LogLevel, ...] = ()
+    services: tuple[str, ...] = ()
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.text or self.levels or self.services)
+
+
+@dataclass(frozen=True)
+class LogBucket:
+    """One bar of the error histogram: events from `start` for the bucket's length."""
+
+    start: datetime
+    count: int
+
+
+@dataclass(frozen=True)
+class ServiceErrors:
+    """Errors of one service over the histogram's window, split by component."""
+
+    service: str
+    count: int
+    components: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class ErrorStream:
+    """What the error pane shows: the live tail plus its overview.
+
+    `events` is newest first and bounded (panes.errors.buffer). Under a flood the tail
+    does not queue: it keeps a sample (the newest events of the poll), says so with
+    `sampled`, and `rate_per_s` tells how fast events really arrive.
+    """
+
+    events: tuple[LogEvent, ...]
+    histogram: tuple[LogBucket, ...] = ()
+    bucket_s: float = 60.0
+    by_service: tuple[ServiceErrors, ...] = ()
+    #: events that arrived since the previous poll (all of them, sampled or not)
+    new_events: int = 0
+    rate_per_s: float | None = None
+    sampled: bool = False
+    #: events the flood made us skip, in total since the tail started
+    skipped: int = 0
+    query: LogQuery = LogQuery()
+
+
 # --------------------------------------------------------------------------- security
 
 

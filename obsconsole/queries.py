@@ -148,6 +148,10 @@ def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sour
         from obsconsole.sources.prometheus import PrometheusSource
 
         backends["prometheus"] = PrometheusSource(ctx.backends.prometheus, ctx, clock)
+    if ctx.backends.elasticsearch is not None:
+        from obsconsole.sources.elasticsearch import ElasticsearchSource
+
+        backends["elasticsearch"] = ElasticsearchSource(ctx.backends.elasticsearch, ctx, clock)
     if ctx.backends.alertmanager:
         from obsconsole.sources.alertmanager import AlertmanagerSource
 
@@ -200,7 +204,7 @@ def pane_queries(ctx: Context, sources: Sources) -> dict[str, PaneQuery]:
         return await sources.latency.fetch_latency()
 
     async def errors() -> Any:
-        return await sources.errors.fetch_errors(ctx.panes.errors_buffer)
+        return await sources.errors.fetch_error_stream(ctx.panes.errors_buffer)
 
     async def slos() -> Any:
         measured = await sources.slo.fetch_slo_measurements(ctx.slos)

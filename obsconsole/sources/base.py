@@ -13,6 +13,8 @@ from typing import Protocol, Sequence, runtime_checkable
 
 from obsconsole.model import (
     Alert,
+    ErrorStream,
+    LogQuery,
     Silence,
     HostGauge,
     LogEvent,
@@ -55,8 +57,13 @@ class AlertSource(Protocol):
 
 @runtime_checkable
 class LogSource(Protocol):
-    async def fetch_errors(self, limit: int) -> tuple[LogEvent, ...]:
-        """The newest `limit` events at the configured error levels, newest first."""
+    async def fetch_error_stream(self, limit: int) -> "ErrorStream":
+        """The error stream: the newest `limit` events at the configured error levels
+        (narrowed by the query last set), newest first, with its histogram."""
+        ...
+
+    def set_query(self, query: "LogQuery") -> None:
+        """Narrow the stream (levels, services, literal text); the next fetch uses it."""
         ...
 
 

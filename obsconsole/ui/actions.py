@@ -78,6 +78,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("alerts.ack", "a", "ack", "alerts: Acknowledge", "Acknowledge the selected alert group (a silence, after a confirmation)", scope="alerts", mutating=True, show=True, label="Ack"),
     ActionSpec("alerts.unack", "A", "unack", "alerts: Expire acknowledgement", "Expire the selected group's ack (its silences)", scope="alerts", mutating=True),
     ActionSpec("alerts.extend", "e", "extend_ack", "alerts: Extend acknowledgement", "Extend the selected group's ack by the ack duration from now", scope="alerts", mutating=True),
+    # ---- error stream pane
+    ActionSpec("errors.level", "l", "cycle_level", "errors: Cycle level filter", "Show the configured levels, FATAL, ERROR, or WARN and above", scope="errors"),
+    ActionSpec("errors.service", "s", "cycle_service", "errors: Cycle service filter", "Show every service, or one service at a time", scope="errors"),
+    ActionSpec("errors.follow", "f", "toggle_follow", "errors: Follow on / off", "Hold the stream still (events keep arriving and are counted) or follow it again", scope="errors"),
+    ActionSpec("errors.copy", "y", "copy_field", "errors: Copy trace id", "Copy the selected event's trace id (or message) to the clipboard (OSC 52)", scope="errors"),
     # ---- table cursor (bindings live on every pane table)
     ActionSpec("table.detail", "enter", "select_cursor", "pane: Open detail", "Open the detail of the selected row", scope="table", palette=True),
     ActionSpec("table.down", "down", "cursor_down", "table: Down", "Move the cursor down", scope="table", palette=False),

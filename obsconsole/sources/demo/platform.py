@@ -20,7 +20,10 @@ import dataclasses
 from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
+from obsconsole.logic import logs as loglogic
 from obsconsole.model import (
+    ErrorStream,
+    LogQuery,
     Matcher,
     Silence,
     Alert,
@@ -93,6 +96,8 @@ class DemoPlatform:
         self._timeline = Timeline(seed, self.started_at.timestamp(), self.incident_after_s)
         #: silences created through the console (acks work in the demo too)
         self._silences: dict[str, Silence] = {}
+        #: what the error pane narrowed the stream to (`set_query`)
+        self.log_query = LogQuery()
 
     # ------------------------------------------------------------------ the story
 
@@ -176,6 +181,29 @@ class DemoPlatform:
         """LogSource: ERROR/FATAL events of the last hour, newest first, at most `limit`."""
         self._check("errors")
         return logs.recent_errors(self._timeline, self._now(), limit)
+
+    def set_query(self, query: LogQuery) -> None:
+        """LogSource: narrow the error stream (levels, services, literal text)."""
+        self.log_query = query
+
+    async def fetch_error_stream(self, limit: int) -> ErrorStream:
+        """LogSource: the stream as the Elasticsearch source shapes it. Pure in the clock:
+        `new_events` and the rate are those of the last minute."""
+        self._check("errors")
+        now = self._now()
+        window = [e for e in logs.recent_errors(self._timeline, now, 1_000_000)
+                  if loglogic.matches(e, self.log_query)]
+        at = to_utc(self._clock())
+        last_minute = sum(1 for e in window if e.timestamp.timestamp() > now - 60.0)
+        return ErrorStream(
+            events=tuple(window[:max(0, limit)]),
+            histogram=loglogic.histogram(window, at, logs.WINDOW_S, 60.0),
+            bucket_s=60.0,
+            by_service=loglogic.by_service(window),
+            new_events=last_minute,
+            rate_per_s=last_minute / 60.0,
+            query=self.log_query,
+        )
 
     async def fetch_security_events(
         self, min_level: int, limit: int

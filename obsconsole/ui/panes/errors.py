@@ -1,20 +1,41 @@
-"""Pane 3: the error stream: newest first, level-coloured; time, level, service, trace id
-and message. A bounded buffer (panes.errors.buffer, default 5,000) accumulates what the
-fetches return; the table shows the newest rows that match the filter."""
+"""Pane 3: the error stream. Above the table, the errors per minute over the last hour
+(a histogram drawn in block characters) and the services (→ components) they come from;
+then the events, newest first, level-coloured: time, level, service, trace id, message.
+
+The source keeps the tail (bounded: panes.errors.buffer); this pane shows what it holds.
+`/` searches on the server (literal text), `l` and `s` cycle the level and service
+filters, `f` stops following (the view holds still while events keep arriving), `y`
+copies the selected event's trace id (or its message) through OSC 52 and shows it for
+selection where the terminal does not take OSC 52. Under a flood the title shows the
+real rate and that the rows are a sample.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
 from rich.text import Text
+from textual.app import ComposeResult
 
-from obsconsole.logic.buffer import EventBuffer
-from obsconsole.logic.sanitize import inert, inert_cell
-from obsconsole.model import Health, LogEvent, LogLevel, Snapshot
-from obsconsole.ui.panes.base import Column, Pane, Row
+from obsconsole.logic import logs as loglogic
+from obsconsole.logic.sanitize import clean, inert, inert_cell
+from obsconsole.model import ErrorStream, Health, LogEvent, LogLevel, LogQuery, Snapshot
+from obsconsole.ui.actions import bindings
+from obsconsole.ui.line import Line, show
+from obsconsole.ui.panes.base import Column, Pane, PaneTable, Row
+from obsconsole.ui.styles import count_of, sparkline
 
-#: rows drawn in the table (the buffer holds more; the filter searches all of them)
+#: rows drawn in the table (the source holds more)
 MAX_ROWS = 1000
+#: the level filters `l` cycles through (empty: the configured levels)
+LEVEL_CYCLE: tuple[tuple[LogLevel, ...], ...] = (
+    (),
+    (LogLevel.FATAL,),
+    (LogLevel.ERROR,),
+    (LogLevel.WARN, LogLevel.ERROR, LogLevel.FATAL),
+)
+#: below this many content rows the histogram and breakdown lines are left out
+OVERVIEW_MIN_HEIGHT = 8
 
 
 class ErrorsPane(Pane):
@@ -22,14 +43,40 @@ class ErrorsPane(Pane):
     number = 3
     title = "Error stream"
 
+    BINDINGS = bindings("pane") + bindings("errors")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.buffer: EventBuffer[LogEvent] = EventBuffer(self.ctx.panes.errors_buffer)
+        self.following = True
+        #: the stream on screen (held still while not following)
+        self.shown: ErrorStream | None = None
+        #: events that arrived while not following
+        self.missed = 0
+
+    def compose_body(self) -> ComposeResult:
+        yield Line("", classes="errors-histogram")
+        yield Line("", classes="errors-services")
+        yield PaneTable(classes="pane-table")
+
+    # ------------------------------------------------------------------ data
 
     def show_snapshot(self, snap: Snapshot[Any], health: Health, now: Any) -> None:
         if snap.has_value and snap.value is not self.snapshot.value:
-            self.buffer.merge(snap.value)
+            if self.following or self.shown is None:
+                self.shown = snap.value
+                self.missed = 0
+            else:
+                self.missed += snap.value.new_events
         super().show_snapshot(snap, health, now)
+
+    def rerender(self) -> None:
+        if self.snapshot.has_value and self.shown is None:
+            self.shown = self.snapshot.value
+        super().rerender()
+
+    @property
+    def events(self) -> tuple[LogEvent, ...]:
+        return self.shown.events if self.shown is not None else ()
 
     def columns(self) -> Sequence[Column]:
         return [
@@ -44,29 +91,87 @@ class ErrorsPane(Pane):
         p = self.palette
         width = self.width_of("message")
         service_w = self.width_of("service")
-        shown = 0
-        for e in self.buffer.items():
-            style = p.health(Health.CRITICAL) if e.level is LogLevel.FATAL else (
-                p.health(Health.WARNING) if e.level is LogLevel.WARN else (
-                    p.health(Health.CRITICAL).replace("bold ", "") if e.level is LogLevel.ERROR else p.muted))
+        for e in self.events[:MAX_ROWS]:
             yield e.id, [
                 Text(e.timestamp.strftime("%H:%M:%S"), style=p.muted),
-                Text(e.level.value, style=style),
+                Text(e.level.value, style=self.level_style(e.level)),
                 inert_cell(e.service, service_w),
                 inert_cell(e.trace_id[:8], 8, p.muted),
                 inert_cell(e.message, width),
             ]
-            shown += 1
-            if shown >= MAX_ROWS and not self.filter_text:
-                return
 
-    def summary(self, value: Any) -> str:
-        n = len(self.buffer)
-        fatal = sum(1 for e in self.buffer.items() if e.level is LogLevel.FATAL)
-        return f"{n:,} events" + (f", {fatal} fatal" if fatal else "")
+    def level_style(self, level: LogLevel) -> str:
+        p = self.palette
+        if level is LogLevel.FATAL:
+            return p.health(Health.CRITICAL)
+        if level is LogLevel.ERROR:
+            return p.health(Health.CRITICAL).replace("bold ", "")
+        if level is LogLevel.WARN:
+            return p.health(Health.WARNING)
+        return p.muted
+
+    def _matches(self, row: Row) -> bool:
+        """The filter box narrows the rows while typing, with the same literal match the
+        server search uses (so hidden fields and cut-off text count too)."""
+        if not self.filter_text:
+            return True
+        event = self._event(row[0])
+        return event is not None and loglogic.matches(event, LogQuery(text=self.filter_text))
+
+    def after_render(self, value: Any) -> None:
+        stream = self.shown
+        tall = self.content_size.height >= OVERVIEW_MIN_HEIGHT
+        histogram = self.query_one(".errors-histogram", Line)
+        services = self.query_one(".errors-services", Line)
+        show(histogram, tall and stream is not None and bool(stream.histogram))
+        show(services, tall and stream is not None and bool(stream.by_service))
+        if stream is None or not tall:
+            return
+        width = max(10, self.content_size.width - 2)
+        if stream.histogram:
+            counts = [b.count for b in stream.histogram]
+            label = Text(f" max {max(counts)}/min, last {len(counts)} min", style=self.palette.muted)
+            histogram.update(self._bars(counts, max(1, width - len(label))) + label)
+        if stream.by_service:
+            line = Text(no_wrap=True, overflow="ellipsis")
+            for i, s in enumerate(stream.by_service):
+                if i:
+                    line.append(" · ", style=self.palette.muted)
+                line.append(clean(s.service, 40) + " ")
+                line.append(str(s.count), style="bold")
+                parts = [f"{clean(c, 30)} {n}" for c, n in s.components[:3]]
+                if parts:
+                    line.append(f" ({', '.join(parts)})", style=self.palette.muted)
+            line.truncate(width, overflow="ellipsis")
+            services.update(line)
+
+    def _bars(self, counts: list[int], width: int) -> Text:
+        """The histogram: a minute without errors is a muted dot, so that any bar, however
+        low, means at least one error."""
+        shown = counts[-width:]
+        blocks = sparkline(shown, width).plain
+        style = self.palette.health(Health.CRITICAL).replace("bold ", "")
+        bars = Text()
+        for count, block in zip(shown, blocks):
+            bars.append(block if count else "·", style=style if count else self.palette.muted)
+        return bars
+
+    def summary(self, value: ErrorStream) -> str:
+        stream = self.shown or value
+        text = count_of(len(stream.events), "event")
+        if stream.rate_per_s is not None:
+            text += f" · {_rate(stream.rate_per_s)}"
+        if stream.sampled:
+            text += " · FLOOD: a sample"
+        narrowed = _describe(stream.query)
+        if narrowed:
+            text += f" · {narrowed}"
+        if not self.following:
+            text += f" · HELD ({self.missed:,} new)" if self.missed else " · HELD"
+        return text
 
     def detail(self, key: str) -> tuple[str, list[tuple[str, Any]]] | None:
-        e = self.buffer.get(key)
+        e = self._event(key)
         if e is None:
             return None
         fields: list[tuple[str, Any]] = [
@@ -83,8 +188,97 @@ class ErrorsPane(Pane):
             ("error.message", e.error_message),
             ("error.stack", e.error_stack),
         ]
-        for k, v in sorted(e.metadata.items()):
+        for k, v in sorted(e.metadata.items(), key=lambda kv: str(kv[0])):
             fields.append((f"metadata.{k}", v))
         if e.trace_id:
             fields.append(("open trace", f"trace {e.trace_id} (the trace view arrives with the Jaeger backend)"))
         return f"{e.level.value} {e.service} {e.timestamp:%H:%M:%S}", [(k, v) for k, v in fields if v not in ("", None)]
+
+    def _event(self, key: str) -> LogEvent | None:
+        for e in self.events:
+            if e.id == key:
+                return e
+        return None
+
+    # ------------------------------------------------------------------ actions
+
+    def _source_query(self) -> LogQuery:
+        source = self.app.sources.errors  # type: ignore[attr-defined]
+        return getattr(source, "query", None) or getattr(source, "log_query", None) or LogQuery()
+
+    def _narrow(self, query: LogQuery) -> None:
+        """Hand the source a new query and fetch at once; show it when it arrives."""
+        source = self.app.sources.errors  # type: ignore[attr-defined]
+        setter = getattr(source, "set_query", None)
+        if setter is None:
+            return
+        setter(query)
+        self.following = True
+        self.app.hub.refresh_now(self.pane_id)  # type: ignore[attr-defined]
+        self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
+
+    def _set_filter(self, text: str) -> None:
+        """Enter in the filter box: search on the server, literally."""
+        super()._set_filter(text)
+        query = self._source_query()
+        if query.text != text:
+            self._narrow(LogQuery(text=text, levels=query.levels, services=query.services))
+
+    def action_cycle_level(self) -> None:
+        query = self._source_query()
+        index = LEVEL_CYCLE.index(query.levels) if query.levels in LEVEL_CYCLE else 0
+        levels = LEVEL_CYCLE[(index + 1) % len(LEVEL_CYCLE)]
+        self._narrow(LogQuery(text=query.text, levels=levels, services=query.services))
+
+    def action_cycle_service(self) -> None:
+        query = self._source_query()
+        stream = self.shown
+        known = sorted({s.service for s in stream.by_service} if stream else set())
+        known = sorted(set(known) | set(query.services))
+        cycle: list[tuple[str, ...]] = [()] + [(s,) for s in known]
+        index = cycle.index(query.services) if query.services in cycle else 0
+        services = cycle[(index + 1) % len(cycle)]
+        self._narrow(LogQuery(text=query.text, levels=query.levels, services=services))
+
+    def action_toggle_follow(self) -> None:
+        self.following = not self.following
+        if self.following and self.snapshot.has_value:
+            self.shown = self.snapshot.value
+            self.missed = 0
+            self.rerender()
+        self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
+
+    def action_copy_field(self) -> None:
+        key = self.table.selected_key()
+        event = self._event(key) if key else None
+        if event is None:
+            self.app.notify("no event selected", severity="warning")
+            return
+        name, value = ("trace_id", event.trace_id) if event.trace_id else ("message", event.message)
+        text = clean(value, 4096)
+        self.app.copy_to_clipboard(text)
+        shown = inert(text, max_len=300)
+        self.app.notify(
+            Text.assemble(f"copied {name} (OSC 52; if your terminal ignores it, select it here):\n", shown),
+            title="Copy",
+            timeout=10,
+        )
+
+
+def _rate(per_s: float) -> str:
+    if per_s >= 10:
+        return f"{per_s:,.0f}/s"
+    if per_s >= 1:
+        return f"{per_s:.1f}/s"
+    return f"{per_s * 60:.0f}/min"
+
+
+def _describe(query: LogQuery) -> str:
+    parts = []
+    if query.levels:
+        parts.append("+".join(level.value for level in query.levels))
+    if query.services:
+        parts.append(", ".join(clean(s, 30) for s in query.services))
+    if query.text:
+        parts.append(f"“{clean(query.text, 30)}”")
+    return " ".join(parts)

@@ -1,0 +1,474 @@
+"""Elasticsearch: the error stream (SPEC §8), on the official async client over httpx.
+
+The tail reads ERROR/FATAL events (the configured levels) across the configured indices
+(`aigym-errors-*` and `aigym-logs-*`: an ERROR can sit in either), newest first.
+
+How a poll stays exact when many events share a timestamp: each poll opens a point in
+time (PIT) and pages with `search_after` on (timestamp, `_shard_doc`), the unique
+tie-breaker Elasticsearch documents for PIT searches, so no page boundary can skip or
+repeat an event. Between polls the tail re-reads from a little before the newest
+timestamp it has seen (`TAIL_LAG_S`, for events indexed late or sharing that
+timestamp) and `logic.logs.TailState` drops what it already delivered.
+
+Floods: a poll reads at most `FLOOD_BUDGET` new events. Beyond that it does not queue:
+it keeps the newest page as a sample, jumps past the rest and reports the real rate.
+
+Free text is never query syntax: its words go into `match` queries (and the whole text
+into exact `term` queries on the id fields) as JSON values, and every hit is confirmed
+with `logic.logs.matches`, a literal substring test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Mapping
+
+from obsconsole.config import Context, ElasticsearchBackend
+from obsconsole.logic import logs as loglogic
+from obsconsole.logic.buffer import EventBuffer
+from obsconsole.model import (
+    ErrorStream,
+    LogBucket,
+    LogEvent,
+    LogLevel,
+    LogQuery,
+    ServiceErrors,
+    SourceError,
+)
+from obsconsole.sources.base import BackendStatus
+
+Clock = Callable[[], datetime]
+
+#: how far back the first poll, the histogram and the breakdown look (SPEC §8: now-1h)
+LOOKBACK_S = 3600.0
+#: histogram bar width
+BUCKET_S = 60.0
+#: re-read this much before the newest event seen (late indexing, shared timestamps)
+TAIL_LAG_S = 15.0
+#: hits per page
+PAGE = 500
+#: new events one poll reads before it calls it a flood and keeps a sample
+FLOOD_BUDGET = 2000
+#: how long Elasticsearch keeps a poll's point in time (a poll takes well under this)
+PIT_KEEP_ALIVE = "1m"
+#: longest field kept (a 1 MB log line is cut, with a marker saying how much)
+MAX_FIELD_CHARS = 16_384
+
+
+class ElasticsearchSource:
+    """LogSource over Elasticsearch (see the module docstring)."""
+
+    def __init__(self, backend: ElasticsearchBackend, ctx: Context, clock: Clock) -> None:
+        self.backend = backend
+        self.ctx = ctx
+        self.clock = clock
+        self.query = LogQuery()
+        self._client: Any = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._tail = loglogic.TailState(TAIL_LAG_S)
+        self._buffer: EventBuffer[LogEvent] = EventBuffer(self.ctx.panes.errors_buffer)
+        self._last_poll: float | None = None
+        self._skipped = 0
+        self._for_query = self.query
+
+    # ------------------------------------------------------------------ transport
+
+    def _connect(self) -> Any:
+        """The client, built on first use (the library costs ~0.12 s to import: only
+        contexts with Elasticsearch pay it)."""
+        if self._client is None:
+            try:
+                from elasticsearch import AsyncElasticsearch
+            except ImportError:
+                raise SourceError(
+                    "config", "the elasticsearch client is not installed: pip install 'obsconsole[backends]'"
+                ) from None
+            auth = self.backend.auth
+            kwargs: dict[str, Any] = {}
+            if auth.api_key:
+                kwargs["api_key"] = auth.api_key
+            elif auth.bearer_token:
+                kwargs["bearer_auth"] = auth.bearer_token
+            elif auth.username:
+                kwargs["basic_auth"] = (auth.username, auth.password or "")
+            if auth.ca_bundle:
+                kwargs["ca_certs"] = auth.ca_bundle
+            if any(u.lower().startswith("https://") for u in self.backend.urls):
+                kwargs["verify_certs"] = auth.verify_tls
+            self._client = AsyncElasticsearch(
+                list(self.backend.urls),
+                node_class="httpxasync",
+                headers=dict(auth.headers) or None,
+                request_timeout=self.backend.timeout_s,
+                # the hub backs off; retries inside a poll would only hide an outage
+                max_retries=0,
+                retry_on_timeout=False,
+                **kwargs,
+            )
+        return self._client
+
+    async def _call(self, method: str, **kwargs: Any) -> Any:
+        """One client call; every failure becomes a one-line SourceError."""
+        where = ", ".join(self.backend.urls)
+        client = self._connect()
+        try:
+            response = await getattr(client, method)(**kwargs)
+        except Exception as exc:  # the client's exceptions, mapped below
+            raise _source_error(exc, where, self.backend.timeout_s) from None
+        body = getattr(response, "body", response)
+        if not isinstance(body, Mapping):
+            raise SourceError("bad_response", f"elasticsearch at {where}: expected a JSON object, got {type(body).__name__}")
+        return body
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.close()
+
+    async def describe(self) -> list[BackendStatus]:
+        started = time.perf_counter()
+        target = ", ".join(self.backend.urls)
+        try:
+            info = await self._call("info")
+        except SourceError as exc:
+            return [BackendStatus("elasticsearch", target, False, None, None, exc.message)]
+        version = info.get("version", {}) if isinstance(info.get("version"), Mapping) else {}
+        return [BackendStatus(
+            "elasticsearch", target, True, str(version.get("number") or "?"),
+            time.perf_counter() - started, str(info.get("cluster_name") or ""),
+        )]
+
+    # ------------------------------------------------------------------ the stream
+
+    def set_query(self, query: LogQuery) -> None:
+        """Narrow the stream; the next poll starts a new tail for it."""
+        self.query = query
+
+    async def fetch_error_stream(self, limit: int) -> ErrorStream:
+        if self.query != self._for_query:
+            self._reset()
+        query = self.query
+        now = self.clock()
+        started = time.monotonic()
+        tail_task = asyncio.ensure_future(self._poll_tail(query, now, limit))
+        overview_task = asyncio.ensure_future(self._overview(query, now))
+        try:
+            (fresh, new_total, sampled), (histogram, services) = await asyncio.gather(tail_task, overview_task)
+        except BaseException:
+            for task in (tail_task, overview_task):
+                task.cancel()
+            raise
+        self._buffer.merge(fresh)
+        rate = None
+        if self._last_poll is not None:
+            rate = new_total / max(1e-3, started - self._last_poll)
+        self._last_poll = started
+        return ErrorStream(
+            events=tuple(self._buffer.items()[:limit]),
+            histogram=histogram,
+            bucket_s=BUCKET_S,
+            by_service=services,
+            new_events=new_total,
+            rate_per_s=rate,
+            sampled=sampled,
+            skipped=self._skipped,
+            query=query,
+        )
+
+    async def _poll_tail(self, query: LogQuery, now: datetime, limit: int) -> tuple[list[LogEvent], int, bool]:
+        """New events since the last poll: (events, how many arrived, sampled?)."""
+        since = self._tail.since
+        first = since is None
+        start = now - timedelta(seconds=LOOKBACK_S) if first else since
+        body_query = self._query(query, start)
+        pit = await self._call(
+            "open_point_in_time", index=",".join(self.backend.indices), keep_alive=PIT_KEEP_ALIVE,
+            ignore_unavailable=True,
+        )
+        pit_id = pit.get("id")
+        if not isinstance(pit_id, str):
+            raise SourceError("bad_response", "elasticsearch: opening a point in time returned no id")
+        try:
+            if first:
+                # the newest `limit` events, newest first
+                hits, pit_id, total = await self._pages(pit_id, body_query, "desc", min(limit, FLOOD_BUDGET))
+                events = self._events(hits, query)
+                fresh = self._tail.admit(reversed(events))
+                return fresh, len(fresh), False
+            hits, pit_id, total = await self._pages(pit_id, body_query, "asc", FLOOD_BUDGET)
+            if total <= FLOOD_BUDGET:
+                fresh = self._tail.admit(self._events(hits, query))
+                return fresh, len(fresh), False
+            # a flood: keep the newest page as a sample, skip the rest
+            newest, pit_id, _ = await self._pages(pit_id, body_query, "desc", PAGE)
+            sample = self._events(newest, query)
+            arrived = max(0, total - len(self._tail))
+            fresh = self._tail.admit(reversed(sample))
+            if sample:
+                self._tail.jump(sample[0].timestamp)
+            self._skipped += max(0, arrived - len(fresh))
+            return fresh, arrived, True
+        finally:
+            await self._close_pit(pit_id)
+
+    async def _pages(self, pit_id: str, query: Mapping[str, Any], order: str, budget: int) -> tuple[list[Mapping[str, Any]], str, int]:
+        """Hits in (timestamp, _shard_doc) order within the PIT, up to `budget`, paged
+        with search_after. Returns (hits, the latest PIT id, total matching)."""
+        ts = self.backend.fields.timestamp
+        sort = [{ts: {"order": order}}, {"_shard_doc": {"order": order}}]
+        hits: list[Mapping[str, Any]] = []
+        after: list[Any] | None = None
+        total = 0
+        while len(hits) < budget:
+            size = min(PAGE, budget - len(hits))
+            kwargs: dict[str, Any] = {
+                "pit": {"id": pit_id, "keep_alive": PIT_KEEP_ALIVE},
+                "query": query,
+                "sort": sort,
+                "size": size,
+                "track_total_hits": after is None,
+            }
+            if after is not None:
+                kwargs["search_after"] = after
+            body = await self._call("search", **kwargs)
+            pit_id = body.get("pit_id") if isinstance(body.get("pit_id"), str) else pit_id
+            page = _hits(body)
+            if after is None:
+                total = _total(body)
+            hits.extend(page)
+            if len(page) < size:
+                break
+            after = page[-1].get("sort")
+            if not isinstance(after, list):
+                raise SourceError("bad_response", "elasticsearch: a hit without sort values")
+        return hits, pit_id, total
+
+    async def _close_pit(self, pit_id: str) -> None:
+        try:
+            await self._call("close_point_in_time", id=pit_id)
+        except SourceError:
+            pass  # it expires by itself after PIT_KEEP_ALIVE
+
+    async def _overview(self, query: LogQuery, now: datetime) -> tuple[tuple[LogBucket, ...], tuple[ServiceErrors, ...]]:
+        """The histogram and the service → component breakdown over LOOKBACK_S."""
+        f = self.backend.fields
+        start = now - timedelta(seconds=LOOKBACK_S)
+        body = await self._call(
+            "search",
+            index=",".join(self.backend.indices),
+            ignore_unavailable=True,
+            allow_no_indices=True,
+            size=0,
+            query=self._query(query, start, now),
+            aggs={
+                "timeline": {
+                    "date_histogram": {
+                        "field": f.timestamp,
+                        "fixed_interval": f"{int(BUCKET_S)}s",
+                        "min_doc_count": 0,
+                        "extended_bounds": {"min": _millis(start), "max": _millis(now)},
+                    }
+                },
+                "services": {
+                    "terms": {"field": f.service, "size": 10},
+                    "aggs": {"components": {"terms": {"field": f.component, "size": 10}}},
+                },
+            },
+        )
+        aggs = body.get("aggregations")
+        if not isinstance(aggs, Mapping):
+            return (), ()
+        return _timeline(aggs.get("timeline")), _services(aggs.get("services"))
+
+    def _query(self, query: LogQuery, start: datetime, end: datetime | None = None) -> dict[str, Any]:
+        """The bool query: levels, services, the time range and the text, all as JSON
+        values (SPEC §8 fix: a service filter is a filter, not a bare should)."""
+        f = self.backend.fields
+        levels = [lvl.value for lvl in query.levels] or list(self.backend.levels)
+        time_range: dict[str, Any] = {"gte": start.isoformat()}
+        if end is not None:
+            time_range["lte"] = end.isoformat()
+        filters: list[dict[str, Any]] = [
+            {"terms": {f.level: levels}},
+            {"range": {f.timestamp: time_range}},
+        ]
+        if query.services:
+            filters.append({"terms": {f.service: list(query.services)}})
+        out: dict[str, Any] = {"bool": {"filter": filters}}
+        if query.text:
+            words = " ".join(loglogic.words(query.text))
+            should: list[dict[str, Any]] = []
+            if words:
+                for field in (f.message, "error.message", "error.name"):
+                    should.append({"match": {field: {"query": words, "operator": "and"}}})
+            for field in (f.trace_id, "correlation_id", f.service, f.component):
+                should.append({"term": {field: query.text}})
+            out["bool"]["must"] = [{"bool": {"should": should, "minimum_should_match": 1}}]
+        return out
+
+    def _events(self, hits: list[Mapping[str, Any]], query: LogQuery) -> list[LogEvent]:
+        """Hits → events (malformed ones dropped), confirmed against the literal query."""
+        out = []
+        for hit in hits:
+            event = self._event(hit)
+            if event is not None and loglogic.matches(event, query):
+                out.append(event)
+        return out
+
+    def _event(self, hit: Mapping[str, Any]) -> LogEvent | None:
+        src = hit.get("_source")
+        if not isinstance(src, Mapping):
+            return None
+        f = self.backend.fields
+        ts = _parse_time(_get(src, f.timestamp))
+        if ts is None:
+            return None
+        error = src.get("error") if isinstance(src.get("error"), Mapping) else {}
+        return LogEvent(
+            id=f"{hit.get('_index', '')}/{hit.get('_id', '')}",
+            timestamp=ts,
+            level=LogLevel.parse(_text(_get(src, f.level))),
+            service=_text(_get(src, f.service)),
+            message=_text(_get(src, f.message)),
+            component=_text(_get(src, f.component)),
+            trace_id=_text(_get(src, f.trace_id)),
+            span_id=_text(src.get("span_id")),
+            correlation_id=_text(src.get("correlation_id")),
+            host=_text(src.get("hostname") or _get(src, "host.name")),
+            error_name=_text(error.get("name")),
+            error_message=_text(error.get("message")),
+            error_stack=_text(error.get("stack")),
+            metadata=_metadata(src.get("metadata")),
+        )
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _get(doc: Mapping[str, Any], path: str) -> Any:
+    """A field by its dotted name: `a.b` as a nested object or as a literal key."""
+    if path in doc:
+        return doc[path]
+    node: Any = doc
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _text(value: Any) -> str:
+    """A field as text, at most MAX_FIELD_CHARS: the buffer holds thousands of events and
+    one log line can be megabytes."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        text = ", ".join(_text(v) for v in value[:100])
+    else:
+        text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_FIELD_CHARS:
+        text = text[:MAX_FIELD_CHARS] + f" … [cut {len(text) - MAX_FIELD_CHARS:,} chars]"
+    return text
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    """`metadata` with its values bounded like every other field (at most 50 keys)."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k)[:100]: _text(v) if not isinstance(v, (int, float, bool)) else v
+            for k, v in list(value.items())[:50]}
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """ISO 8601 (with Z, an offset or none: UTC) or epoch milliseconds."""
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value / 1000.0, timezone.utc)
+        if isinstance(value, str) and value:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
+def _millis(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+def _hits(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    hits = body.get("hits")
+    inner = hits.get("hits") if isinstance(hits, Mapping) else None
+    if not isinstance(inner, list):
+        raise SourceError("bad_response", "elasticsearch: the search answer has no hits.hits list")
+    return [h for h in inner if isinstance(h, Mapping)]
+
+
+def _total(body: Mapping[str, Any]) -> int:
+    hits = body.get("hits")
+    total = hits.get("total") if isinstance(hits, Mapping) else None
+    if isinstance(total, Mapping):
+        total = total.get("value")
+    return total if isinstance(total, int) else 0
+
+
+def _timeline(agg: Any) -> tuple[LogBucket, ...]:
+    buckets = agg.get("buckets") if isinstance(agg, Mapping) else None
+    out = []
+    for b in buckets if isinstance(buckets, list) else ():
+        start = _parse_time(b.get("key")) if isinstance(b, Mapping) else None
+        count = b.get("doc_count") if isinstance(b, Mapping) else None
+        if start is not None and isinstance(count, int):
+            out.append(LogBucket(start, count))
+    return tuple(out)
+
+
+def _services(agg: Any) -> tuple[ServiceErrors, ...]:
+    def buckets(node: Any) -> list[Mapping[str, Any]]:
+        raw = node.get("buckets") if isinstance(node, Mapping) else None
+        return [b for b in raw if isinstance(b, Mapping)] if isinstance(raw, list) else []
+
+    return tuple(
+        ServiceErrors(
+            _text(b.get("key")),
+            int(b.get("doc_count") or 0),
+            tuple((_text(c.get("key")), int(c.get("doc_count") or 0)) for c in buckets(b.get("components"))),
+        )
+        for b in buckets(agg)
+    )
+
+
+def _source_error(exc: BaseException, where: str, timeout_s: float) -> SourceError:
+    """The client's exception as one line naming the cluster."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "meta", None), "status", None)
+    if name in ("ConnectionTimeout",) or isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return SourceError("timeout", f"elasticsearch at {where}: no answer in {timeout_s:g} s")
+    if name == "ConnectionError":
+        return SourceError("unreachable", f"elasticsearch at {where}: cannot connect (refused, or the host is down)")
+    if name == "UnsupportedProductError":
+        return SourceError("bad_response", f"elasticsearch at {where}: the server is not Elasticsearch (no X-Elastic-Product header)")
+    if name == "SerializationError":
+        return SourceError("bad_response", f"elasticsearch at {where}: the answer is not valid JSON (truncated, or a proxy's page)")
+    if status in (401, 403):
+        return SourceError("auth", f"elasticsearch at {where}: HTTP {status}, credentials refused")
+    if isinstance(status, int):
+        return SourceError("bad_response", f"elasticsearch at {where}: HTTP {status}: {_reason(exc)}")
+    return SourceError("bad_response", f"elasticsearch at {where}: {name}: {' '.join(str(exc).split())[:160]}")
+
+
+def _reason(exc: BaseException) -> str:
+    """Elasticsearch's error type and reason, or the start of a non-JSON body."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, Mapping):
+        error = body.get("error")
+        if isinstance(error, Mapping):
+            return " ".join(f"{error.get('type', '')}: {error.get('reason', '')}".split())[:200]
+        if isinstance(error, str):
+            return error[:200]
+    text = body if isinstance(body, str) else str(getattr(exc, "message", "") or exc)
+    return " ".join(text.split())[:120] or type(exc).__name__

@@ -1,0 +1,85 @@
+"""logic/logs.py: literal matching, histogram, per-service breakdown, tail bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from obsconsole.logic import logs
+from obsconsole.model import LogEvent, LogLevel, LogQuery
+
+T0 = datetime(2026, 11, 28, 14, 0, tzinfo=timezone.utc)
+
+
+def event(i: int, seconds: float = 0.0, **kw) -> LogEvent:
+    base = dict(id=f"e{i}", timestamp=T0 + timedelta(seconds=seconds), level=LogLevel.ERROR,
+                service="aigym-api", message=f"message {i}")
+    base.update(kw)
+    return LogEvent(**base)
+
+
+def test_text_matches_literally_in_any_searched_field_ignoring_case() -> None:
+    e = event(1, message='upstream said " OR * level:INFO \\ and hung up', trace_id="abc123")
+    assert logs.matches(e, LogQuery(text='" or * LEVEL:info \\'))
+    assert logs.matches(e, LogQuery(text="ABC12"))
+    assert not logs.matches(e, LogQuery(text="level:WARN"))
+    assert not logs.matches(e, LogQuery(text="OR level"))  # words in another order: no
+
+
+def test_levels_and_services_narrow_and_default_levels_apply_without_a_query_level() -> None:
+    fatal = event(1, level=LogLevel.FATAL, service="aigym-auth")
+    warn = event(2, level=LogLevel.WARN)
+    assert logs.matches(fatal, LogQuery(levels=(LogLevel.FATAL,)))
+    assert not logs.matches(warn, LogQuery(), default_levels=(LogLevel.ERROR, LogLevel.FATAL))
+    assert logs.matches(warn, LogQuery(levels=(LogLevel.WARN,)), default_levels=(LogLevel.ERROR,))
+    assert not logs.matches(fatal, LogQuery(services=("aigym-api",)))
+
+
+def test_words_drop_every_syntax_character() -> None:
+    assert logs.words('" OR * level:INFO \\') == ["OR", "level", "INFO"]
+    assert logs.words("*()~+-|") == []
+    assert logs.words("pool-exhausted 503") == ["pool", "exhausted", "503"]
+
+
+def test_histogram_counts_per_aligned_bucket_with_empty_buckets_and_nothing_outside() -> None:
+    now = T0 + timedelta(minutes=5, seconds=30)
+    events = [event(1, 10), event(2, 20), event(3, 70), event(4, 330), event(5, -3600), event(6, 400)]
+    bars = logs.histogram(events, now, window_s=300, bucket_s=60)
+    assert [b.start for b in bars][0] == T0  # 14:00:30 - 5 min, aligned down to 14:00
+    assert [b.count for b in bars] == [2, 1, 0, 0, 0, 1]
+    assert bars[-1].start == T0 + timedelta(minutes=5)
+
+
+def test_by_service_ranks_services_and_their_components() -> None:
+    events = [event(1, component="db"), event(2, component="db"), event(3, component="handler"),
+              event(4, service="aigym-auth", component="")]
+    out = logs.by_service(events)
+    assert [(s.service, s.count) for s in out] == [("aigym-api", 3), ("aigym-auth", 1)]
+    assert out[0].components == (("db", 2), ("handler", 1))
+    assert out[1].components == (("–", 1),)
+
+
+def test_tail_state_admits_each_event_once_across_overlapping_reads() -> None:
+    tail = logs.TailState(lag_s=10)
+    first = [event(i, 0) for i in range(5)] + [event(5, 1)]
+    assert [e.id for e in tail.admit(first)] == ["e0", "e1", "e2", "e3", "e4", "e5"]
+    assert tail.since == T0 + timedelta(seconds=1 - 10)
+    # the next read overlaps (same timestamp, late arrival inside the lag) and adds two
+    again = first + [event(6, 1), event(7, -5)]
+    assert [e.id for e in tail.admit(again)] == ["e6", "e7"]
+
+
+def test_tail_state_forgets_ids_older_than_the_lag_and_jumps_on_a_flood() -> None:
+    tail = logs.TailState(lag_s=10)
+    tail.admit([event(i, i) for i in range(100)])
+    assert len(tail) == 11  # ids at 89..99 s are kept, older ones forgotten
+    tail.jump(T0 + timedelta(seconds=500))
+    assert tail.since == T0 + timedelta(seconds=490) and len(tail) == 0
+
+
+@given(st.text(), st.text(), st.text())
+def test_any_text_inside_a_message_is_found_and_matching_never_raises(before: str, needle: str, after: str) -> None:
+    assert logs.matches(event(1, message=before + needle + after), LogQuery(text=needle))
+    logs.matches(event(2, message=before), LogQuery(text=needle + after))  # no exception
