@@ -106,7 +106,10 @@ def latencies(base: float) -> tuple[float, ...]:
 class SampleService:
     """The simulated services; `start()` serves HTTP and ticks in daemon threads."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", extra_services: tuple[str, ...] = ()) -> None:
+        #: the simulated services; extra ones (e.g. a hostile name for the sanitizer
+        #: tests) serve endpoint "/"
+        self.services = SERVICES + tuple(extra_services)
         self.registry = CollectorRegistry()
         labels = ["service", "endpoint", "status"]
         self.duration = Histogram(
@@ -129,10 +132,10 @@ class SampleService:
         )
         self.commits.labels("postgres")
         self.rollbacks.labels("postgres")
-        for service in SERVICES:
+        for service in self.services:
             for status in ("200", "500"):
-                self.duration.labels(service, ENDPOINT[service], status)
-                self.requests.labels(service, ENDPOINT[service], status)
+                self.duration.labels(service, ENDPOINT.get(service, "/"), status)
+                self.requests.labels(service, ENDPOINT.get(service, "/"), status)
         for status in ("completed", "failed"):
             self.conversations.labels(status)
         self.lock = threading.Lock()
@@ -150,7 +153,7 @@ class SampleService:
         """Record one tick (100 ms) of traffic for every service."""
         with self.lock:
             for service, cfg in self.settings.items():
-                endpoint = ENDPOINT[service]
+                endpoint = ENDPOINT.get(service, "/")
                 observed = latencies(float(cfg["latency_s"]))
                 share = float(cfg["error_share"])
                 for i in range(int(cfg["requests_per_tick"])):
@@ -186,8 +189,8 @@ class SampleService:
     def update(self, body: dict[str, Any]) -> None:
         """Apply a partial update {"service": ..., key: value, ...}; ValueError if invalid."""
         service = body.get("service")
-        if service not in SERVICES:
-            raise ValueError(f"unknown service {service!r} (have: {', '.join(SERVICES)})")
+        if service not in self.services:
+            raise ValueError(f"unknown service {service!r} (have: {', '.join(self.services)})")
         changes = {k: v for k, v in body.items() if k != "service"}
         unknown = sorted(set(changes) - set(DEFAULTS))
         if unknown:
@@ -209,8 +212,8 @@ class SampleService:
             self._reset_locked()
 
     def _reset_locked(self) -> None:
-        self.settings = {s: dict(DEFAULTS) for s in SERVICES}
-        self._errors = {s: _Share() for s in SERVICES}
+        self.settings = {s: dict(DEFAULTS) for s in self.services}
+        self._errors = {s: _Share() for s in self.services}
         self._conv = _Share()
         self._rollback = _Share()
         self._auth_acc = 0.0

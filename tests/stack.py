@@ -373,14 +373,19 @@ def _alertmanager_config() -> dict[str, Any]:
     }
 
 
-def _prometheus_config(rules: Path, sample_target: str, node_target: str, am_targets: list[str]) -> dict[str, Any]:
+def _prometheus_config(
+    rules: Path, sample_target: str, node_target: str, am_targets: list[str], instance_label: str | None = None
+) -> dict[str, Any]:
+    node: dict[str, Any] = {"job_name": "node", "static_configs": [{"targets": [node_target]}]}
+    if instance_label is not None:
+        node["relabel_configs"] = [{"target_label": "instance", "replacement": instance_label}]
     return {
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(rules)],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": am_targets}]}]},
         "scrape_configs": [
             {"job_name": "aigym-sample", "static_configs": [{"targets": [sample_target]}]},
-            {"job_name": "node", "static_configs": [{"targets": [node_target]}]},
+            node,
         ],
     }
 
@@ -391,13 +396,17 @@ def start_stack(
     *,
     clustered: bool = False,
     sample_in_process: bool = True,
+    instance_label: str | None = None,
+    extra_services: tuple[str, ...] = (),
 ) -> Stack:
     """Start everything in `workdir`; on any failure stop what was started and raise
     (RuntimeError with the failing process's last log lines).
 
     clustered: the Alertmanagers gossip as one cluster (else --cluster.listen-address="").
     sample_in_process: the sample service runs in a thread of this process (tests);
-    False runs it as a process like the others (scripts/stack up)."""
+    False runs it as a process like the others (scripts/stack up).
+    instance_label: node-exporter's `instance` label (relabelled), e.g. hostile text.
+    extra_services: more sample services (in-process only), e.g. with a hostile name."""
     missing = missing_binaries()
     if missing:
         raise RuntimeError("not installed: " + ", ".join(missing))
@@ -415,7 +424,7 @@ def start_stack(
         # the sample service
         if sample_in_process:
             SampleService = _sample_service_class()
-            sample = SampleService(port=0)
+            sample = SampleService(port=0, extra_services=extra_services)
             stack.sample = sample
             stack.sample_url = f"http://127.0.0.1:{sample.start()}"
         else:
@@ -460,7 +469,7 @@ def start_stack(
         # Prometheus
         prom_config.write_text(yaml.safe_dump(_prometheus_config(
             rules, stack.sample_url.removeprefix("http://"), stack.node_exporter_url.removeprefix("http://"),
-            [u.removeprefix("http://") for u in stack.alertmanager_urls],
+            [u.removeprefix("http://") for u in stack.alertmanager_urls], instance_label,
         ), sort_keys=False))
         procs["prometheus"] = Proc(
             "prometheus",
