@@ -473,3 +473,33 @@ class SecurityEvent:
     mitre_tactics: tuple[str, ...] = ()
     location: str = ""
     full_log: str = ""
+
+
+@dataclass(frozen=True)
+class SecurityTop:
+    """One row of the "Security Events (24h)" panel (SPEC §10): how many alerts of rule
+    level >= the pane's minimum had this level and description over the last 24 h."""
+
+    level: int
+    description: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SecurityView:
+    """What the security pane shows.
+
+    `events` is newest first. `top` is the 24 h top 10 by level then count. Both are
+    computed over what the source could see: the indexer counts the whole 24 h, an
+    alerts.json tail only the events it holds (bounded). `brute_force_ips` are the source
+    addresses of the brute-force rules (logic/wazuh.py), most recent first.
+    `skipped_lines` counts alerts.json lines that were not alerts (malformed, cut,
+    over-long) since the tail started; `warnings` are partial failures, one line each
+    (one of indexer / alerts.json down), shown while the rest is good.
+    """
+
+    events: tuple[SecurityEvent, ...]
+    top: tuple[SecurityTop, ...] = ()
+    brute_force_ips: tuple[str, ...] = ()
+    skipped_lines: int = 0
+    warnings: tuple[str, ...] = ()

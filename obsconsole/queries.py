@@ -156,6 +156,10 @@ def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sour
         from obsconsole.sources.alertmanager import AlertmanagerSource
 
         backends["alertmanager"] = AlertmanagerSource(ctx.backends.alertmanager, ctx, clock)
+    if ctx.backends.wazuh is not None:
+        from obsconsole.sources.wazuh import WazuhSource
+
+        backends["wazuh"] = WazuhSource(ctx.backends.wazuh, clock)
 
     per_pane = {}
     for pane, backend in PANE_BACKENDS.items():

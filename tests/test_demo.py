@@ -109,7 +109,7 @@ async def test_every_time_value_is_timezone_aware_utc():
     p, _ = make(at=60)
     data = await everything(p)
     stamps = [a.starts_at for a in data["alerts"]]
-    stamps += [e.timestamp for e in data["errors"]] + [e.timestamp for e in data["security"]]
+    stamps += [e.timestamp for e in data["errors"]] + [e.timestamp for e in data["security"].events]
     assert stamps
     assert all(s.utcoffset() == timedelta(0) for s in stamps)
 
@@ -280,7 +280,7 @@ async def test_at_60s_aigym_api_bursts_errors_with_trace_ids():
 
 async def test_brute_force_from_one_address_escalates_in_order():
     p, clock = make(at=60)
-    events = await p.fetch_security_events(0, 5000)
+    events = (await p.fetch_security_events(0, 5000)).events
     attack = sorted((e for e in events if e.srcip == ATTACKER), key=lambda e: e.timestamp)
     assert [e.rule_id for e in attack] == ["100002"] * 5 + ["100003", "100004"]
     assert [e.level for e in attack] == [5] * 5 + [8, 10]
@@ -296,19 +296,19 @@ async def test_brute_force_from_one_address_escalates_in_order():
 
 async def test_the_brute_force_has_not_happened_before_the_incident():
     p, _ = make(at=15)
-    assert not [e for e in await p.fetch_security_events(0, 5000) if e.srcip == ATTACKER]
+    assert not [e for e in (await p.fetch_security_events(0, 5000)).events if e.srcip == ATTACKER]
 
 
 async def test_security_events_filter_by_level_newest_first_and_limit():
     p, _ = make(at=60)
-    events = await p.fetch_security_events(7, 20)
+    events = (await p.fetch_security_events(7, 20)).events
     assert 0 < len(events) <= 20
     assert all(e.level >= 7 for e in events)
     assert [e.timestamp for e in events] == sorted((e.timestamp for e in events), reverse=True)
-    everything_ = await p.fetch_security_events(0, 100_000)
+    everything_ = (await p.fetch_security_events(0, 100_000)).events
     assert {e.level for e in everything_} >= {3, 5, 7, 8, 10}
     assert len({e.id for e in everything_}) == len(everything_)
-    assert len(await p.fetch_security_events(0, 3)) == 3
+    assert len((await p.fetch_security_events(0, 3)).events) == 3
 
 
 # --------------------------------------------------------------------------- recovery

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 from obsconsole.config import AlertmanagerBackend, Context
 from obsconsole.model import Alert, Matcher, Severity, Silence, SourceError

@@ -17,8 +17,7 @@ from obsconsole.model import (
     LogQuery,
     Silence,
     HostGauge,
-    LogEvent,
-    SecurityEvent,
+    SecurityView,
     ServiceLatency,
     SLODefinition,
     SLOMeasurement,
@@ -71,8 +70,9 @@ class LogSource(Protocol):
 class SecuritySource(Protocol):
     async def fetch_security_events(
         self, min_level: int, limit: int
-    ) -> tuple[SecurityEvent, ...]:
-        """The newest `limit` security events with rule level >= min_level, newest first."""
+    ) -> "SecurityView":
+        """The newest `limit` security events of the last 24 h with rule level >=
+        min_level, newest first, with the 24 h top 10 and the brute-force addresses."""
         ...
 
 

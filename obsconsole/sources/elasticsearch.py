@@ -199,7 +199,7 @@ class ElasticsearchSource:
                 events = self._events(hits, query)
                 fresh = self._tail.admit(reversed(events))
                 return fresh, len(fresh), False
-            hits, pit_id, total = await self._pages(pit_id, body_query, "asc", FLOOD_BUDGET)
+            hits, pit_id, total = await self._pages(pit_id, body_query, "asc", FLOOD_BUDGET, stop_over_budget=True)
             if total <= FLOOD_BUDGET:
                 fresh = self._tail.admit(self._events(hits, query))
                 return fresh, len(fresh), False
@@ -215,9 +215,13 @@ class ElasticsearchSource:
         finally:
             await self._close_pit(pit_id)
 
-    async def _pages(self, pit_id: str, query: Mapping[str, Any], order: str, budget: int) -> tuple[list[Mapping[str, Any]], str, int]:
+    async def _pages(
+        self, pit_id: str, query: Mapping[str, Any], order: str, budget: int, *, stop_over_budget: bool = False
+    ) -> tuple[list[Mapping[str, Any]], str, int]:
         """Hits in (timestamp, _shard_doc) order within the PIT, up to `budget`, paged
-        with search_after. Returns (hits, the latest PIT id, total matching)."""
+        with search_after. Returns (hits, the latest PIT id, total matching).
+        stop_over_budget: stop after the first page when the total exceeds the budget
+        (a flood: the caller samples instead of reading pages it will not keep)."""
         ts = self.backend.fields.timestamp
         sort = [{ts: {"order": order}}, {"_shard_doc": {"order": order}}]
         hits: list[Mapping[str, Any]] = []
@@ -239,6 +243,8 @@ class ElasticsearchSource:
             page = _hits(body)
             if after is None:
                 total = _total(body)
+                if stop_over_budget and total > budget:
+                    return page, pit_id, total
             hits.extend(page)
             if len(page) < size:
                 break

@@ -83,6 +83,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("errors.service", "s", "cycle_service", "errors: Cycle service filter", "Show every service, or one service at a time", scope="errors"),
     ActionSpec("errors.follow", "f", "toggle_follow", "errors: Follow on / off", "Hold the stream still (events keep arriving and are counted) or follow it again", scope="errors"),
     ActionSpec("errors.copy", "y", "copy_field", "errors: Copy trace id", "Copy the selected event's trace id (or message) to the clipboard (OSC 52)", scope="errors"),
+    # ---- security pane
+    ActionSpec("security.top", "t", "toggle_top", "security: Top 10 / events", "Switch the table between the events and the top 10 of the last 24 h (by level, then count)", scope="security"),
     # ---- table cursor (bindings live on every pane table)
     ActionSpec("table.detail", "enter", "select_cursor", "pane: Open detail", "Open the detail of the selected row", scope="table", palette=True),
     ActionSpec("table.down", "down", "cursor_down", "table: Down", "Move the cursor down", scope="table", palette=False),

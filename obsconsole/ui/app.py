@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from obsconsole.actions.audit import AuditLog
-from obsconsole.config import PANE_IDS, Config
+from obsconsole.config import Config
 from obsconsole.locations import default_audit_log
 from obsconsole.hub import Hub
 from obsconsole.model import ActionResult, Health, Snapshot

@@ -29,7 +29,7 @@ from obsconsole.model import (
     Alert,
     HostGauge,
     LogEvent,
-    SecurityEvent,
+    SecurityView,
     ServiceLatency,
     SLODefinition,
     SLOMeasurement,
@@ -205,12 +205,11 @@ class DemoPlatform:
             query=self.log_query,
         )
 
-    async def fetch_security_events(
-        self, min_level: int, limit: int
-    ) -> tuple[SecurityEvent, ...]:
-        """SecuritySource: Wazuh alerts of the last 24 h at or above `min_level`."""
+    async def fetch_security_events(self, min_level: int, limit: int) -> SecurityView:
+        """SecuritySource: Wazuh alerts of the last 24 h at or above `min_level`, with
+        the 24 h top 10 and the brute-force addresses."""
         self._check("security")
-        return security.security_events(self._timeline, self._now(), min_level, limit)
+        return security.security_view(self._timeline, self._now(), min_level, limit)
 
     async def describe(self) -> list[BackendStatus]:
         """One status per simulated backend; a backend with a faulted pane is unreachable."""

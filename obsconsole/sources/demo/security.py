@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
-from obsconsole.model import SecurityEvent
+from obsconsole.logic import wazuh
+from obsconsole.model import SecurityEvent, SecurityView
 from obsconsole.sources.demo.curves import Timeline, daily_load, rng, to_datetime
 from obsconsole.sources.demo.topology import HOSTS
 
@@ -189,3 +191,14 @@ def security_events(
                     break
         bucket -= 1
     return tuple(out)
+
+
+def security_view(tl: Timeline, now: float, min_level: int, limit: int) -> SecurityView:
+    """What the demo's Wazuh indexer answers: the newest `limit` events, and the top 10
+    and brute-force addresses counted over the whole 24 h, as the indexer counts them."""
+    day = security_events(tl, now, min_level, sys.maxsize)
+    return SecurityView(
+        events=day[: max(0, limit)],
+        top=wazuh.top_events(day, to_datetime(now), min_level),
+        brute_force_ips=wazuh.brute_force_ips(day),
+    )

@@ -20,7 +20,7 @@ from obsconsole.config import Context
 from obsconsole.model import Health, Snapshot
 from obsconsole.ui.actions import bindings
 from obsconsole.ui.line import Line, WrappedLine, show
-from obsconsole.ui.styles import Palette, coarse_age, human_age, short_interval
+from obsconsole.ui.styles import Palette, coarse_age, short_interval
 
 Cell = Text | str
 Row = tuple[str, Sequence[Cell]]  # (stable row key, cells)

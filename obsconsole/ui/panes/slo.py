@@ -7,7 +7,7 @@ from typing import Any, Iterable, Sequence
 
 from rich.text import Text
 
-from obsconsole.logic.sanitize import inert, inert_cell
+from obsconsole.logic.sanitize import inert_cell
 from obsconsole.model import Health, SLOState, SLOStatus
 from obsconsole.ui.panes.base import Column, Pane, Row
 from obsconsole.ui.styles import count_of, human_window
