@@ -135,9 +135,14 @@ class AlertmanagerBackend:
 
 @dataclass(frozen=True)
 class LogFields:
-    """Field names in the log indices (SPEC §8: they differ between deployments)."""
+    """Field names in the log indices (SPEC §8: they differ between deployments).
 
-    timestamp: str = "@timestamp"
+    The defaults are the AI GYM pipeline's: fluentd keeps the record's `timestamp` (no
+    logstash_format, so no `@timestamp`) and the index template maps level, service,
+    component and trace_id as keywords. On dynamically mapped indices use the `.keyword`
+    sub-fields (`level.keyword`): filters and aggregations need exact values."""
+
+    timestamp: str = "timestamp"
     level: str = "level"
     service: str = "service"
     component: str = "component"

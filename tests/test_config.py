@@ -639,7 +639,7 @@ def test_elasticsearch_single_url_and_custom_fields(write) -> None:
     assert es is not None
     assert es.urls == ("http://es:9200",)
     assert es.levels == ("ERROR",)
-    assert es.fields.level == "level.keyword" and es.fields.timestamp == "@timestamp"
+    assert es.fields.level == "level.keyword" and es.fields.timestamp == "timestamp"
 
 
 def test_top_level_theme_keymap_and_relative_audit_log(write, tmp_path: Path) -> None:

@@ -37,10 +37,12 @@ def test_levels_and_services_narrow_and_default_levels_apply_without_a_query_lev
     assert not logs.matches(fatal, LogQuery(services=("aigym-api",)))
 
 
-def test_words_drop_every_syntax_character() -> None:
-    assert logs.words('" OR * level:INFO \\') == ["OR", "level", "INFO"]
-    assert logs.words("*()~+-|") == []
-    assert logs.words("pool-exhausted 503") == ["pool", "exhausted", "503"]
+def test_whole_words_drop_the_chunks_a_user_may_have_cut() -> None:
+    assert logs.whole_words('" OR * level:INFO \\') == "OR * level:INFO"
+    assert logs.whole_words("pool exh") == ""
+    assert logs.whole_words("connection pool exhausted") == "pool"
+    assert logs.whole_words(" pool exhausted ") == "pool exhausted"
+    assert logs.whole_words("") == "" and logs.whole_words("   ") == ""
 
 
 def test_histogram_counts_per_aligned_bucket_with_empty_buckets_and_nothing_outside() -> None:

@@ -342,8 +342,11 @@ async def test_malformed_lines_are_skipped_and_counted_not_raised(log: AlertsLog
     log.write(b"[" * 100_000 + b"\n")  # nesting deep enough to exhaust the JSON parser
     log.write(b"\n   \n")  # blank lines are not alerts and not errors either
     log.write(line(alert(2)))
+    # an alert with invalid UTF-8 inside a string is kept, the bad bytes replaced
+    log.write(line(alert(3)).replace(b'"description": "', b'"description": "bad \xff\xfe '))
     view = await source.fetch_security_events(5, 200)
-    assert [e.id for e in view.events] == [alert(1)["id"], alert(2)["id"]]
+    assert [e.id for e in view.events] == [alert(1)["id"], alert(2)["id"], alert(3)["id"]]
+    assert view.events[2].description.startswith("bad \ufffd\ufffd ")
     assert view.skipped_lines == 6
 
 

@@ -33,20 +33,23 @@ def matches(event: LogEvent, query: LogQuery, default_levels: Sequence[LogLevel]
     return True
 
 
-def words(text: str) -> list[str]:
-    """The word tokens of a search text (letters and digits), as an analyzer sees them:
-    what a server-side full-text query can look for. Syntax characters are dropped, so
-    nothing the user typed acts as query syntax."""
-    out, current = [], []
-    for ch in text:
-        if ch.isalnum():
-            current.append(ch)
-        elif current:
-            out.append("".join(current))
-            current = []
-    if current:
-        out.append("".join(current))
-    return out
+def whole_words(text: str) -> str:
+    """The part of a search text made of whole words, for a server-side full-text
+    prefilter: the first and last whitespace-separated chunks are dropped when they touch
+    the ends of the text, since the user may have typed only part of a word there
+    ("pool exh" is in "pool exhausted", but no index holds the token "exh"). Empty when
+    nothing is certainly whole: then only the literal match decides.
+
+    The result is data for a `match` query, which analyses it like the indexed text and
+    has no query syntax."""
+    chunks = text.split()
+    if not chunks:
+        return ""
+    if not text[:1].isspace():
+        chunks = chunks[1:]
+    if chunks and not text[-1:].isspace():
+        chunks = chunks[:-1]
+    return " ".join(chunks)
 
 
 def histogram(

@@ -13,9 +13,10 @@ timestamp) and `logic.logs.TailState` drops what it already delivered.
 Floods: a poll reads at most `FLOOD_BUDGET` new events. Beyond that it does not queue:
 it keeps the newest page as a sample, jumps past the rest and reports the real rate.
 
-Free text is never query syntax: its words go into `match` queries (and the whole text
-into exact `term` queries on the id fields) as JSON values, and every hit is confirmed
-with `logic.logs.matches`, a literal substring test.
+Free text is never query syntax: its whole words go into `match` queries (analysed like
+the indexed text, no syntax) as a prefilter, and every hit is confirmed with
+`logic.logs.matches`, a literal substring test. A text without certainly-whole words
+("pool exh") is matched literally among the newest events of the lookback.
 """
 
 from __future__ import annotations
@@ -199,14 +200,19 @@ class ElasticsearchSource:
                 events = self._events(hits, query)
                 fresh = self._tail.admit(reversed(events))
                 return fresh, len(fresh), False
-            hits, pit_id, total = await self._pages(pit_id, body_query, "asc", FLOOD_BUDGET, stop_over_budget=True)
-            if total <= FLOOD_BUDGET:
+            # the re-read overlap (events already delivered, at most TAIL_LAG_S of them)
+            # does not count towards the flood budget
+            overlap = len(self._tail)
+            hits, pit_id, total = await self._pages(
+                pit_id, body_query, "asc", FLOOD_BUDGET + overlap, stop_over_budget=True
+            )
+            if total - overlap <= FLOOD_BUDGET:
                 fresh = self._tail.admit(self._events(hits, query))
                 return fresh, len(fresh), False
             # a flood: keep the newest page as a sample, skip the rest
             newest, pit_id, _ = await self._pages(pit_id, body_query, "desc", PAGE)
             sample = self._events(newest, query)
-            arrived = max(0, total - len(self._tail))
+            arrived = max(0, total - overlap)
             fresh = self._tail.admit(reversed(sample))
             if sample:
                 self._tail.jump(sample[0].timestamp)
@@ -305,15 +311,18 @@ class ElasticsearchSource:
         if query.services:
             filters.append({"terms": {f.service: list(query.services)}})
         out: dict[str, Any] = {"bool": {"filter": filters}}
-        if query.text:
-            words = " ".join(loglogic.words(query.text))
-            should: list[dict[str, Any]] = []
-            if words:
-                for field in (f.message, "error.message", "error.name"):
-                    should.append({"match": {field: {"query": words, "operator": "and"}}})
-            for field in (f.trace_id, "correlation_id", f.service, f.component):
-                should.append({"term": {field: query.text}})
-            out["bool"]["must"] = [{"bool": {"should": should, "minimum_should_match": 1}}]
+        whole = loglogic.whole_words(query.text)
+        if whole:
+            # a prefilter only: every hit is confirmed literally (`_events`)
+            out["bool"]["must"] = [{
+                "bool": {
+                    "should": [
+                        {"match": {field: {"query": whole, "operator": "and"}}}
+                        for field in (f.message, "error.message", "error.name")
+                    ],
+                    "minimum_should_match": 1,
+                }
+            }]
         return out
 
     def _events(self, hits: list[Mapping[str, Any]], query: LogQuery) -> list[LogEvent]:
@@ -356,7 +365,9 @@ class ElasticsearchSource:
 
 
 def _get(doc: Mapping[str, Any], path: str) -> Any:
-    """A field by its dotted name: `a.b` as a nested object or as a literal key."""
+    """A field by its dotted name: `a.b` as a nested object or as a literal key. A
+    `.keyword` sub-field is not in the source: its parent holds the value."""
+    path = path.removesuffix(".keyword")
     if path in doc:
         return doc[path]
     node: Any = doc

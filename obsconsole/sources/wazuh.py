@@ -374,8 +374,10 @@ class AlertsFileReader:
             if not line.strip():
                 continue
             try:
-                event = logic.parse_alert(json.loads(line))
-            except (ValueError, RecursionError):  # not JSON, or not UTF-8
+                # invalid UTF-8 (a log line copied into full_log) becomes U+FFFD: the
+                # alert is kept, the bad bytes shown as �
+                event = logic.parse_alert(json.loads(line.decode("utf-8", errors="replace")))
+            except (ValueError, RecursionError):  # not JSON
                 event = None
             if event is None:
                 self.malformed += 1

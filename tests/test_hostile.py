@@ -1,0 +1,157 @@
+"""Hostile text through every pane, end to end: the corpus of tests/data/hostile/ goes in
+through each backend's real API (Prometheus labels via the sample service and a
+relabelled node-exporter, alerts posted to the real Alertmanager, log events bulk-indexed
+into the Elasticsearch stand-in, Wazuh alerts appended to an alerts.json file) and the
+console runs in a pseudo-terminal: its raw output must carry none of the corpus's control
+sequences, while the text itself is on screen, inert."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+import yaml
+from elasticsearch import Elasticsearch, helpers
+
+from tests import hostile
+from tests.logindex import INDICES, create_log_indices
+from tests.ptyapp import PtyApp
+from tests.stack import Stack, start_stack
+from tests.standins.elastic import start_standin
+
+UTC = timezone.utc
+HOST = hostile.by_name("cursor-move") + hostile.by_name("window-title-bel") + hostile.by_name("bidi-override")
+SERVICE = hostile.by_name("clear-screen") + hostile.by_name("rich-markup") + hostile.by_name("clipboard-osc52")
+
+
+def stamp(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+@pytest.fixture(scope="module")
+def hostile_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    work = tmp_path_factory.mktemp("hostile")
+    stack: Stack = start_stack(work / "stack", instance_label=HOST, extra_services=(SERVICE,))
+    es = start_standin("elasticsearch")
+    try:
+        now = datetime.now(UTC)
+        # Elasticsearch: every corpus string in every field the pane and detail show
+        docs = []
+        for i, entry in enumerate(hostile.entries()):
+            text = entry.text
+            docs.append({"_index": INDICES[0], "_source": {
+                "timestamp": stamp(now - timedelta(seconds=30 + i)),
+                "level": "FATAL" if i % 2 else "ERROR",
+                "service": text[:300], "component": text[:300], "message": text,
+                "trace_id": text[:64], "correlation_id": text[:64],
+                "error": {"name": text[:100], "message": text, "stack": text},
+                "metadata": {"note": text[:2000]},
+            }})
+        create_log_indices(es.url)
+        client = Elasticsearch(es.url)
+        helpers.bulk(client, docs, refresh="wait_for")
+        client.close()
+
+        # Wazuh: alerts.json lines, one per corpus string, and one with invalid UTF-8
+        alerts_json = work / "alerts.json"
+        with alerts_json.open("wb") as f:
+            for i, entry in enumerate(hostile.short()):
+                alert = {
+                    "timestamp": (now - timedelta(seconds=20 + i)).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+                    "id": f"hostile.{i}",
+                    "rule": {"id": "100101", "level": 12, "description": entry.text,
+                             "groups": [entry.text[:50]], "mitre": {"id": ["T1190"], "tactic": [entry.text[:40]]}},
+                    "agent": {"id": "001", "name": entry.text[:80]},
+                    "data": {"srcip": entry.text[:60]},
+                    "location": entry.text[:80],
+                    "full_log": entry.text,
+                }
+                f.write(json.dumps(alert).encode() + b"\n")
+            f.write(
+                b'{"timestamp": "' + now.strftime("%Y-%m-%dT%H:%M:%S.000+0000").encode()
+                + b'", "id": "hostile.bytes", "rule": {"id": "100101", "level": 12, "description": "'
+                + hostile.INVALID_UTF8 + b'"}, "agent": {"id": "002", "name": "raw-bytes"}}\n'
+            )
+
+        # Alertmanager: an alert whose labels and annotations are the corpus
+        alert = {
+            "labels": {"alertname": "HostileText", "service": SERVICE, "severity": "critical",
+                       "category": "security", "instance": HOST},
+            "annotations": {"summary": hostile.by_name("sgr-colour"), "description": hostile.by_name("c0-controls"),
+                            "runbook_url": hostile.by_name("hyperlink-osc8"), "title": hostile.by_name("dcs")},
+            "startsAt": stamp(now - timedelta(minutes=1)),
+            "endsAt": stamp(now + timedelta(hours=1)),
+        }
+        httpx.post(f"{stack.alertmanager_urls[0]}/api/v2/alerts", json=[alert], timeout=5).raise_for_status()
+        stack.wait_until(lambda: any(a["labels"]["alertname"] == "HostileText" for a in stack.alerts(0)), 20,
+                         "the hostile alert in Alertmanager")
+        stack.wait_until(lambda: stack.query('up{job="node"}'), 20, "the relabelled node-exporter")
+
+        config = work / "config.yaml"
+        config.write_text(yaml.safe_dump({"contexts": {"hostile": {
+            "prometheus": {"url": stack.prometheus_url, "rate_window": "15s"},
+            "alertmanager": [{"url": stack.alertmanager_urls[0]}],
+            "elasticsearch": {"url": es.url},
+            "wazuh": {"alerts_json": str(alerts_json)},
+        }}}))
+        yield {"config": config, "work": work}
+    finally:
+        es.stop()
+        stack.stop()
+
+
+def test_no_control_sequence_from_any_backend_reaches_the_terminal(hostile_world: dict[str, Any]) -> None:
+    work: Path = hostile_world["work"]
+    app = PtyApp([sys.executable, "-m", "obsconsole", "--config", str(hostile_world["config"])],
+                 160, 50, work / "ready", record=True)
+    app.start()
+    try:
+        _, failure = app.wait_ready(40)
+        assert failure is None, failure
+        # visit every pane and open a detail in each (the detail shows whole values)
+        for pane in b"123456":
+            app.send(bytes([pane]))
+            app.pump_for(0.4)
+            app.send(b"m")  # maximised: the widest columns
+            app.pump_for(0.4)
+            app.send(b"\r")
+            app.pump_for(0.6)
+            app.send(b"\x1b")
+            app.pump_for(0.3)
+            app.send(b"m")
+            app.pump_for(0.3)
+        assert app.alive(), "the console exited while showing hostile text" + app.tail_text()
+    finally:
+        app.stop(b"q")
+    raw = bytes(app.output)
+    assert hostile.leaks(raw) == []
+    shown = raw.decode("utf-8", "replace")
+    # the text is there, inert: ESC drawn as ␛, markup as its brackets
+    for marker in ("PWNED-TITLE", "MOVED-CURSOR", "CLEARED-SCREEN", "INJECTED-MARKUP", "⟨U+202E⟩"):
+        assert marker in shown, marker
+    assert "␛" in shown
+
+
+def test_the_svg_snapshot_shows_the_hostile_text_inert(hostile_world: dict[str, Any]) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "obsconsole", "snapshot", "--config", str(hostile_world["config"]),
+         "--format", "svg", "--size", "200x60", "--timeout", "20"],
+        capture_output=True, timeout=120,
+    )
+    svg = run.stdout.decode("utf-8")
+    (hostile_world["work"] / "hostile.svg").write_text(svg)
+    assert svg.startswith("<svg"), run.stderr[-500:]
+    text = svg.replace("&#160;", " ")
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "␛]0;PWNED-TITLE" in text or "␛]0;PWNED" in text
+    assert "[bold red]INJECTED" in text or "[bold red]" in text
+    assert "⟨U+202E⟩" in text
+    # the alert with invalid UTF-8 is shown, its bad bytes replaced
+    assert "bad \ufffd\ufffd utf8" in text
+    assert "skipped" not in text
