@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 QUIT_GRACE_S = 3.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-_ANSI_RE = re.compile(
+ANSI_RE = re.compile(
     rb"\x1b(?:\[[0-9;?<>=$ ]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|.)"
 )
 
@@ -222,7 +222,7 @@ class PtyApp:
             self.pump(0.02)
 
     def tail_text(self) -> str:
-        text = _ANSI_RE.sub(b"", bytes(self.tail)).decode("utf-8", "replace")
+        text = ANSI_RE.sub(b"", bytes(self.tail)).decode("utf-8", "replace")
         lines = [ln.rstrip() for ln in text.replace("\r", "\n").split("\n") if ln.strip()]
         return (": " + " | ".join(lines[-6:])) if lines else ""
 

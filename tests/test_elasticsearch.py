@@ -253,3 +253,33 @@ async def test_describe_reports_the_version_and_an_unreachable_cluster(es, tmp_p
     (down,) = await src.describe()
     await src.aclose()
     assert not down.reachable and "cannot connect" in down.detail
+
+
+async def test_the_pane_keeps_its_rows_and_shows_the_error_with_their_age(es, tmp_path: Path) -> None:
+    """A cluster that answers garbage after a good poll: the rows stay, the pane's error
+    line names the failure and the data's age, the other panes carry on."""
+    from obsconsole.ui.app import ObsConsoleApp
+    from tests.helpers import settle
+
+    put(es, [doc(1, now() - timedelta(minutes=1), message="before the outage")])
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "contexts:\n  lab:\n"
+        f"    elasticsearch:\n      url: {es.url}\n      timeout: 2s\n"
+        "    panes:\n      errors: {refresh: 1s}\n"
+    )
+    app = ObsConsoleApp(load_config(config))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        errors = app.overview.pane("errors")
+        assert [e.message for e in errors.events] == ["before the outage"]
+        es.fail_with_html(times=50)
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if errors.snapshot.error is not None:
+                break
+        await pilot.pause(0.2)
+        line = str(errors.query_one(".pane-error").render())
+        assert "elasticsearch at" in line and "showing data from" in line
+        assert "STALE" in str(errors.border_title)
+        assert [e.message for e in errors.events] == ["before the outage"]

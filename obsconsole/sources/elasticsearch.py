@@ -209,10 +209,12 @@ class ElasticsearchSource:
             if total - overlap <= FLOOD_BUDGET:
                 fresh = self._tail.admit(self._events(hits, query))
                 return fresh, len(fresh), False
-            # a flood: keep the newest page as a sample, skip the rest
+            # a flood: keep the newest page as a sample, skip the rest; what arrived is
+            # what is newer than the newest event seen before (the overlap re-read
+            # after an earlier jump would count twice)
             newest, pit_id, _ = await self._pages(pit_id, body_query, "desc", PAGE)
             sample = self._events(newest, query)
-            arrived = max(0, total - overlap)
+            arrived = await self._count(pit_id, self._query(query, self._tail.watermark or start, after=True))
             fresh = self._tail.admit(reversed(sample))
             if sample:
                 self._tail.jump(sample[0].timestamp)
@@ -259,6 +261,12 @@ class ElasticsearchSource:
                 raise SourceError("bad_response", "elasticsearch: a hit without sort values")
         return hits, pit_id, total
 
+    async def _count(self, pit_id: str, query: Mapping[str, Any]) -> int:
+        body = await self._call(
+            "search", pit={"id": pit_id, "keep_alive": PIT_KEEP_ALIVE}, query=query, size=0, track_total_hits=True
+        )
+        return _total(body)
+
     async def _close_pit(self, pit_id: str) -> None:
         try:
             await self._call("close_point_in_time", id=pit_id)
@@ -296,12 +304,15 @@ class ElasticsearchSource:
             return (), ()
         return _timeline(aggs.get("timeline")), _services(aggs.get("services"))
 
-    def _query(self, query: LogQuery, start: datetime, end: datetime | None = None) -> dict[str, Any]:
-        """The bool query: levels, services, the time range and the text, all as JSON
-        values (SPEC §8 fix: a service filter is a filter, not a bare should)."""
+    def _query(
+        self, query: LogQuery, start: datetime, end: datetime | None = None, *, after: bool = False
+    ) -> dict[str, Any]:
+        """The bool query: levels, services, the time range (from `start`, or strictly
+        after it) and the text, all as JSON values (SPEC §8 fix: a service filter is a
+        filter, not a bare should)."""
         f = self.backend.fields
         levels = [lvl.value for lvl in query.levels] or list(self.backend.levels)
-        time_range: dict[str, Any] = {"gte": start.isoformat()}
+        time_range: dict[str, Any] = {"gt" if after else "gte": start.isoformat()}
         if end is not None:
             time_range["lte"] = end.isoformat()
         filters: list[dict[str, Any]] = [

@@ -85,7 +85,7 @@ def sparkline(values: tuple[float, ...] | list[float], width: int, lo: float | N
 
 def count_of(count: int, noun: str) -> str:
     """"1 host", "6 hosts": a count with its noun (plural by -s)."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def human_age(seconds: float | None) -> str:
