@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from obsconsole.logic import wazuh
+from obsconsole.logic import fields, wazuh
 from obsconsole.model import Health, SecurityEvent, SecurityTop, SecurityView, Severity
 
 UTC = timezone.utc
@@ -162,8 +162,8 @@ def test_flattened_field_names_are_read_too() -> None:
 def test_a_huge_field_is_cut_with_a_marker() -> None:
     e = wazuh.parse_alert({**ALERT, "full_log": "A" * 2_000_000})
     assert e is not None
-    assert len(e.full_log) < wazuh.MAX_FIELD_CHARS + 50
-    assert e.full_log.endswith(f"[cut {2_000_000 - wazuh.MAX_FIELD_CHARS:,} chars]")
+    assert len(e.full_log) < fields.MAX_FIELD_CHARS + 50
+    assert e.full_log.endswith(f"[cut {2_000_000 - fields.MAX_FIELD_CHARS:,} chars]")
 
 
 def test_an_alert_without_id_gets_the_same_id_from_both_reads() -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping
 
+from obsconsole.logic.fields import get_path, parse_time, scalar_text
 from obsconsole.model import Health, SecurityEvent, SecurityTop, SecurityView, Severity
 
 #: rules that mean "someone is guessing passwords" (SPEC §10): 100003 five failures from
@@ -27,9 +28,6 @@ TOP_ROWS = 10
 
 #: Wazuh's rule levels go from 0 to 15 (16 in some rule sets); anything else is not a level
 MAX_LEVEL = 16
-#: longest text kept per field: `full_log` can be a whole request body, and the source
-#: holds thousands of events
-MAX_FIELD_CHARS = 16_384
 #: most list items kept per list field (groups, MITRE ids and tactics)
 MAX_LIST_ITEMS = 50
 
@@ -132,53 +130,37 @@ def parse_alert(raw: Any) -> SecurityEvent | None:
     types are coerced (a level "10" is 10, a single group string is a one-item list)."""
     if not isinstance(raw, Mapping):
         return None
-    timestamp = parse_timestamp(_get(raw, "timestamp") or _get(raw, "@timestamp"))
-    level = parse_level(_get(raw, "rule.level"))
+    timestamp = parse_timestamp(get_path(raw, "timestamp") or get_path(raw, "@timestamp"))
+    level = parse_level(get_path(raw, "rule.level"))
     if timestamp is None or level is None:
         return None
-    rule_id = _text(_get(raw, "rule.id"))
-    agent_id = _text(_get(raw, "agent.id"))
-    location = _text(_get(raw, "location"))
-    full_log = _text(_get(raw, "full_log"))
-    event_id = _text(_get(raw, "id")) or _content_id(timestamp, rule_id, agent_id, location, full_log)
+    rule_id = scalar_text(get_path(raw, "rule.id"))
+    agent_id = scalar_text(get_path(raw, "agent.id"))
+    location = scalar_text(get_path(raw, "location"))
+    full_log = scalar_text(get_path(raw, "full_log"))
+    event_id = scalar_text(get_path(raw, "id")) or _content_id(timestamp, rule_id, agent_id, location, full_log)
     return SecurityEvent(
         id=event_id,
         timestamp=timestamp,
         rule_id=rule_id,
         level=level,
-        description=_text(_get(raw, "rule.description")),
+        description=scalar_text(get_path(raw, "rule.description")),
         agent_id=agent_id,
-        agent_name=_text(_get(raw, "agent.name")),
-        srcip=_text(_get(raw, "data.srcip")),
-        groups=_texts(_get(raw, "rule.groups")),
-        mitre_ids=_texts(_get(raw, "rule.mitre.id")),
-        mitre_tactics=_texts(_get(raw, "rule.mitre.tactic")),
+        agent_name=scalar_text(get_path(raw, "agent.name")),
+        srcip=scalar_text(get_path(raw, "data.srcip")),
+        groups=_texts(get_path(raw, "rule.groups")),
+        mitre_ids=_texts(get_path(raw, "rule.mitre.id")),
+        mitre_tactics=_texts(get_path(raw, "rule.mitre.tactic")),
         location=location,
         full_log=full_log,
     )
 
 
 def parse_timestamp(value: Any) -> datetime | None:
-    """An alert time as an aware UTC datetime, or None.
-
-    Wazuh writes `2026-11-28T14:00:00.123+0000` (an offset without a colon, which
-    Python ≥ 3.11 reads); the indexer may also hold `Z` times or epoch milliseconds.
-    A time without an offset is taken as UTC.
-    """
-    try:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value / 1000.0, timezone.utc)
-        if isinstance(value, str) and 0 < len(value) <= 64:
-            text = value.strip()
-            if text.endswith(("Z", "z")):
-                text = text[:-1] + "+00:00"
-            parsed = datetime.fromisoformat(text)
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=timezone.utc)
-            return parsed.astimezone(timezone.utc)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return None
+    """An alert time as an aware UTC datetime, or None. Wazuh writes
+    `2026-11-28T14:00:00.123+0000`; the indexer may also hold `Z` times or epoch
+    milliseconds (`logic.fields.parse_time` reads them all)."""
+    return parse_time(value)
 
 
 def parse_level(value: Any) -> int | None:
@@ -199,45 +181,10 @@ def parse_level(value: Any) -> int | None:
     return None
 
 
-def _get(doc: Mapping[str, Any], path: str) -> Any:
-    """A field by its dotted name, as nested objects (Wazuh's shape) or as one flattened
-    key (what some shippers write)."""
-    if path in doc:
-        return doc[path]
-    node: Any = doc
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _text(value: Any) -> str:
-    """A scalar field as text, at most MAX_FIELD_CHARS (with a marker saying how much was
-    cut); objects and lists, which no text field should hold, are empty."""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, (bool, int, float)):
-        text = str(value).lower() if isinstance(value, bool) else _number(value)
-    else:
-        return ""
-    if len(text) > MAX_FIELD_CHARS:
-        text = text[:MAX_FIELD_CHARS] + f" … [cut {len(text) - MAX_FIELD_CHARS:,} chars]"
-    return text
-
-
-def _number(value: int | float) -> str:
-    """A number as text; an int too long for `str` (Python refuses > 4300 digits) is cut."""
-    try:
-        return str(value)
-    except ValueError:
-        return "⟨number too long⟩"
-
-
 def _texts(value: Any) -> tuple[str, ...]:
     """A list field (groups, MITRE ids): its scalar items as text; one string is a list of one."""
     items = value if isinstance(value, list) else [value]
-    return tuple(t for t in (_text(v) for v in items[:MAX_LIST_ITEMS]) if t)
+    return tuple(t for t in (scalar_text(v) for v in items[:MAX_LIST_ITEMS]) if t)
 
 
 def _content_id(*fields: Any) -> str:

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
 from obsconsole.config import Context, ElasticsearchBackend
 from obsconsole.logic import logs as loglogic
+from obsconsole.logic.fields import clip, get_path, parse_time, scalar_text
 from obsconsole.logic.buffer import EventBuffer
 from obsconsole.model import (
     ErrorStream,
@@ -54,8 +55,6 @@ PAGE = 500
 FLOOD_BUDGET = 2000
 #: how long Elasticsearch keeps a poll's point in time (a poll takes well under this)
 PIT_KEEP_ALIVE = "1m"
-#: longest field kept (a 1 MB log line is cut, with a marker saying how much)
-MAX_FIELD_CHARS = 16_384
 
 
 class ElasticsearchSource:
@@ -350,21 +349,21 @@ class ElasticsearchSource:
         if not isinstance(src, Mapping):
             return None
         f = self.backend.fields
-        ts = _parse_time(_get(src, f.timestamp))
+        ts = parse_time(get_path(src, f.timestamp))
         if ts is None:
             return None
         error = src.get("error") if isinstance(src.get("error"), Mapping) else {}
         return LogEvent(
             id=f"{hit.get('_index', '')}/{hit.get('_id', '')}",
             timestamp=ts,
-            level=LogLevel.parse(_text(_get(src, f.level))),
-            service=_text(_get(src, f.service)),
-            message=_text(_get(src, f.message)),
-            component=_text(_get(src, f.component)),
-            trace_id=_text(_get(src, f.trace_id)),
+            level=LogLevel.parse(_text(get_path(src, f.level))),
+            service=_text(get_path(src, f.service)),
+            message=_text(get_path(src, f.message)),
+            component=_text(get_path(src, f.component)),
+            trace_id=_text(get_path(src, f.trace_id)),
             span_id=_text(src.get("span_id")),
             correlation_id=_text(src.get("correlation_id")),
-            host=_text(src.get("hostname") or _get(src, "host.name")),
+            host=_text(src.get("hostname") or get_path(src, "host.name")),
             error_name=_text(error.get("name")),
             error_message=_text(error.get("message")),
             error_stack=_text(error.get("stack")),
@@ -375,32 +374,11 @@ class ElasticsearchSource:
 # --------------------------------------------------------------------------- parsing
 
 
-def _get(doc: Mapping[str, Any], path: str) -> Any:
-    """A field by its dotted name: `a.b` as a nested object or as a literal key. A
-    `.keyword` sub-field is not in the source: its parent holds the value."""
-    path = path.removesuffix(".keyword")
-    if path in doc:
-        return doc[path]
-    node: Any = doc
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def _text(value: Any) -> str:
-    """A field as text, at most MAX_FIELD_CHARS: the buffer holds thousands of events and
-    one log line can be megabytes."""
-    if value is None:
-        return ""
+    """A field as bounded text; a list (some shippers send tags as one) joined."""
     if isinstance(value, list):
-        text = ", ".join(_text(v) for v in value[:100])
-    else:
-        text = value if isinstance(value, str) else str(value)
-    if len(text) > MAX_FIELD_CHARS:
-        text = text[:MAX_FIELD_CHARS] + f" … [cut {len(text) - MAX_FIELD_CHARS:,} chars]"
-    return text
+        return clip(", ".join(scalar_text(v) for v in value[:100]))
+    return scalar_text(value)
 
 
 def _metadata(value: Any) -> dict[str, Any]:
@@ -409,19 +387,6 @@ def _metadata(value: Any) -> dict[str, Any]:
         return {}
     return {str(k)[:100]: _text(v) if not isinstance(v, (int, float, bool)) else v
             for k, v in list(value.items())[:50]}
-
-
-def _parse_time(value: Any) -> datetime | None:
-    """ISO 8601 (with Z, an offset or none: UTC) or epoch milliseconds."""
-    try:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value / 1000.0, timezone.utc)
-        if isinstance(value, str) and value:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return None
 
 
 def _millis(t: datetime) -> int:
@@ -448,7 +413,7 @@ def _timeline(agg: Any) -> tuple[LogBucket, ...]:
     buckets = agg.get("buckets") if isinstance(agg, Mapping) else None
     out = []
     for b in buckets if isinstance(buckets, list) else ():
-        start = _parse_time(b.get("key")) if isinstance(b, Mapping) else None
+        start = parse_time(b.get("key")) if isinstance(b, Mapping) else None
         count = b.get("doc_count") if isinstance(b, Mapping) else None
         if start is not None and isinstance(count, int):
             out.append(LogBucket(start, count))

@@ -33,6 +33,7 @@ from urllib.parse import quote
 from obsconsole.config import WazuhBackend
 from obsconsole.logic import wazuh as logic
 from obsconsole.logic.buffer import EventBuffer
+from obsconsole.logic.fields import clip
 from obsconsole.model import SecurityEvent, SecurityTop, SecurityView, SourceError
 from obsconsole.sources.base import BackendStatus
 from obsconsole.sources.http import async_client, reason
@@ -261,7 +262,7 @@ def top_rows(levels_agg: Any) -> list[SecurityTop]:
         for b in _buckets(level_bucket.get("descriptions")):
             key, count = b.get("key"), b.get("doc_count")
             if isinstance(key, str) and isinstance(count, int) and not isinstance(count, bool):
-                rows.append(SecurityTop(level, key[: logic.MAX_FIELD_CHARS], count))
+                rows.append(SecurityTop(level, clip(key), count))
     return rows
 
 
