@@ -15,7 +15,7 @@ from obsconsole.config import load_config
 from obsconsole.logic import logs as loglogic
 from obsconsole.model import LogLevel, LogQuery, SourceError
 from obsconsole.sources.elasticsearch import FLOOD_BUDGET, ElasticsearchSource
-from tests.logindex import create_log_indices
+from tests.logindex import INDICES, MAPPING, create_log_indices
 from tests.standins.elastic import start_standin
 
 UTC = timezone.utc
@@ -283,3 +283,27 @@ async def test_the_pane_keeps_its_rows_and_shows_the_error_with_their_age(es, tm
         assert "elasticsearch at" in line and "showing data from" in line
         assert "STALE" in str(errors.border_title)
         assert [e.message for e in errors.events] == ["before the outage"]
+
+
+@pytest.mark.parametrize("auth", ["api_key", "basic_auth"])
+async def test_credentials_from_config_reach_a_secured_cluster(tmp_path: Path, auth: str) -> None:
+    import base64
+
+    encoded = base64.b64encode(b"console:s3cret-key").decode()
+    with start_standin("elasticsearch", users={"obsconsole": "pw"}, api_keys={"console": "s3cret-key"}) as server:
+        client = Elasticsearch(server.url, basic_auth=("obsconsole", "pw"))
+        for name in INDICES:
+            client.indices.create(index=name, mappings=MAPPING)
+        helpers.bulk(client, [doc(1, now() - timedelta(minutes=1), message="secured")], refresh="wait_for")
+        client.close()
+        good = {"api_key": f"      api_key: {encoded}\n", "basic_auth": "      basic_auth: {username: obsconsole, password: pw}\n"}
+        bad = {"api_key": f"      api_key: {base64.b64encode(b'console:wrong').decode()}\n",
+               "basic_auth": "      basic_auth: {username: obsconsole, password: nope}\n"}
+        src = source(tmp_path, server, extra=good[auth])
+        assert [e.message for e in (await src.fetch_error_stream(10)).events] == ["secured"]
+        await src.aclose()
+        src = source(tmp_path, server, extra=bad[auth])
+        with pytest.raises(SourceError) as caught:
+            await src.fetch_error_stream(10)
+        await src.aclose()
+        assert caught.value.kind == "auth" and "credentials refused" in caught.value.message
