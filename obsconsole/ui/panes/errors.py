@@ -159,7 +159,9 @@ class ErrorsPane(Pane):
     def summary(self, value: ErrorStream) -> str:
         stream = self.shown or value
         text = count_of(len(stream.events), "event")
-        if stream.rate_per_s is not None:
+        # the rate only when it is news (≥ 1/s): the histogram shows the per-minute
+        # counts, and a title that changes every poll repaints the whole pane
+        if stream.rate_per_s is not None and stream.rate_per_s >= 1:
             text += f" · {_rate(stream.rate_per_s)}"
         if stream.sampled:
             text += " · FLOOD: a sample"
@@ -266,11 +268,7 @@ class ErrorsPane(Pane):
 
 
 def _rate(per_s: float) -> str:
-    if per_s >= 10:
-        return f"{per_s:,.0f}/s"
-    if per_s >= 1:
-        return f"{per_s:.1f}/s"
-    return f"{per_s * 60:.0f}/min"
+    return f"{per_s:,.0f}/s" if per_s >= 10 else f"{per_s:.1f}/s"
 
 
 def _describe(query: LogQuery) -> str:
