@@ -132,9 +132,14 @@ class PrometheusSource:
         """The client, built on first use (requests and the client cost ~55 ms to
         import: only for contexts that have a Prometheus)."""
         if self._client is None:
-            import requests
-            from prometheus_api_client import PrometheusConnect
-            from urllib3.util.retry import Retry
+            try:
+                import requests
+                from prometheus_api_client import PrometheusConnect
+                from urllib3.util.retry import Retry
+            except ImportError:
+                raise SourceError(
+                    "config", "the Prometheus client is not installed: pip install 'obsconsole[backends]'"
+                ) from None
 
             auth = self.backend.auth
             session = requests.Session()
@@ -179,8 +184,16 @@ class PrometheusSource:
         except requests.exceptions.RequestException as exc:
             raise SourceError("unreachable", f"prometheus at {where}: {_reason(exc)}") from None
 
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a blocking client call in a worker thread. The client (and its imports:
+        requests, urllib3) is built here, on the event loop's thread, first: imports
+        racing in several threads against the loop's own (the Elasticsearch client also
+        loads urllib3) can fail with Python's import _DeadlockError."""
+        self._connect()
+        return await asyncio.to_thread(fn, *args)
+
     async def instant(self, promql: str) -> list[dict[str, Any]]:
-        result = await asyncio.to_thread(self._call, "custom_query", promql)
+        result = await self._in_thread(self._call, "custom_query", promql)
         if not isinstance(result, list):
             raise SourceError("bad_response", f"prometheus at {self.backend.url}: expected a vector for {promql[:60]}")
         return result
@@ -189,7 +202,7 @@ class PrometheusSource:
         end = self.clock()
         start = end - timedelta(seconds=span_s)
         step = promql_duration(max(1.0, span_s / max(2, points)))
-        result = await asyncio.to_thread(self._call, "custom_query_range", promql, start, end, step)
+        result = await self._in_thread(self._call, "custom_query_range", promql, start, end, step)
         if not isinstance(result, list):
             raise SourceError("bad_response", f"prometheus at {self.backend.url}: expected a matrix for {promql[:60]}")
         return result
@@ -273,7 +286,7 @@ class PrometheusSource:
     async def describe(self) -> list[BackendStatus]:
         started = time.perf_counter()
         try:
-            info = await asyncio.to_thread(self._buildinfo)
+            info = await self._in_thread(self._buildinfo)
         except SourceError as exc:
             return [BackendStatus("prometheus", self.backend.url, False, None, None, exc.message)]
         latency = time.perf_counter() - started
