@@ -61,9 +61,12 @@ class _Missing:
 
     def __init__(self, kind: str, message: str, backend: str = "", target: str = "") -> None:
         self._error = SourceError(kind, message)
-        self.kind = kind
         self._backend = backend
         self._target = target
+
+    @property
+    def kind(self) -> str:
+        return self._error.kind
 
     async def describe(self) -> list[BackendStatus]:
         """A configured backend this version cannot speak to yet is listed as such."""
@@ -241,11 +244,12 @@ def pane_queries(ctx: Context, sources: Sources) -> dict[str, PaneQuery]:
         # security events are shown for investigation; the alert rules decide pages
         "security": (security, lambda v: Health.OK),
     }
+    left_out = unconfigured_panes(sources)
     return {
         pid: PaneQuery(pid, PANE_TITLES[pid], fetch, health)
         for pid, (fetch, health) in table.items()
         if (ctx.panes.refresh.get(pid) is None or ctx.panes.refresh[pid].enabled)
-        and pid not in unconfigured_panes(sources)
+        and pid not in left_out
     }
 
 

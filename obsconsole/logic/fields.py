@@ -64,3 +64,27 @@ def parse_time(value: Any) -> datetime | None:
     except (ValueError, OverflowError, OSError):
         return None
     return None
+
+
+# ------------------------------------------------- search answers (Elasticsearch, OpenSearch)
+
+
+def buckets(agg: Any) -> list[Mapping[str, Any]]:
+    """The bucket objects of one aggregation in a search answer; anything malformed
+    (no list, items that are not objects) is left out."""
+    raw = agg.get("buckets") if isinstance(agg, Mapping) else None
+    return [b for b in raw if isinstance(b, Mapping)] if isinstance(raw, list) else []
+
+
+def error_reason(body: Any) -> str | None:
+    """An error answer's `type: reason` (`{"error": {"type", "reason"}}`, or the
+    `{"error": "…"}` of older servers) in one line of at most 200 characters; None when
+    the body is not such an answer."""
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if isinstance(error, Mapping):
+        text = f"{error.get('type', 'error')}: {error.get('reason', '')}"
+    elif isinstance(error, str):
+        text = error
+    else:
+        return None
+    return " ".join(text.split())[:200]

@@ -56,12 +56,15 @@ class AlertSource(Protocol):
 
 @runtime_checkable
 class LogSource(Protocol):
-    async def fetch_error_stream(self, limit: int) -> "ErrorStream":
+    async def fetch_error_stream(self, limit: int) -> ErrorStream:
         """The error stream: the newest `limit` events at the configured error levels
         (narrowed by the query last set), newest first, with its histogram."""
         ...
 
-    def set_query(self, query: "LogQuery") -> None:
+    #: what the stream is narrowed to (set with `set_query`)
+    log_query: LogQuery
+
+    def set_query(self, query: LogQuery) -> None:
         """Narrow the stream (levels, services, literal text); the next fetch uses it."""
         ...
 

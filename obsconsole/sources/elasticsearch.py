@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping
 
 from obsconsole.config import Context, ElasticsearchBackend
 from obsconsole.logic import logs as loglogic
-from obsconsole.logic.fields import clip, get_path, parse_time, scalar_text
+from obsconsole.logic.fields import buckets, clip, error_reason, get_path, parse_time, scalar_text
 from obsconsole.logic.buffer import EventBuffer
 from obsconsole.model import (
     ErrorStream,
@@ -64,7 +64,7 @@ class ElasticsearchSource:
         self.backend = backend
         self.ctx = ctx
         self.clock = clock
-        self.query = LogQuery()
+        self.log_query = LogQuery()
         self._client: Any = None
         self._reset()
 
@@ -73,7 +73,7 @@ class ElasticsearchSource:
         self._buffer: EventBuffer[LogEvent] = EventBuffer(self.ctx.panes.errors_buffer)
         self._last_poll: float | None = None
         self._skipped = 0
-        self._for_query = self.query
+        self._for_query = self.log_query
 
     # ------------------------------------------------------------------ transport
 
@@ -146,12 +146,12 @@ class ElasticsearchSource:
 
     def set_query(self, query: LogQuery) -> None:
         """Narrow the stream; the next poll starts a new tail for it."""
-        self.query = query
+        self.log_query = query
 
     async def fetch_error_stream(self, limit: int) -> ErrorStream:
-        if self.query != self._for_query:
+        if self.log_query != self._for_query:
             self._reset()
-        query = self.query
+        query = self.log_query
         now = self.clock()
         started = time.monotonic()
         tail_task = asyncio.ensure_future(self._poll_tail(query, now, limit))
@@ -410,21 +410,15 @@ def _total(body: Mapping[str, Any]) -> int:
 
 
 def _timeline(agg: Any) -> tuple[LogBucket, ...]:
-    buckets = agg.get("buckets") if isinstance(agg, Mapping) else None
     out = []
-    for b in buckets if isinstance(buckets, list) else ():
-        start = parse_time(b.get("key")) if isinstance(b, Mapping) else None
-        count = b.get("doc_count") if isinstance(b, Mapping) else None
+    for b in buckets(agg):
+        start, count = parse_time(b.get("key")), b.get("doc_count")
         if start is not None and isinstance(count, int):
             out.append(LogBucket(start, count))
     return tuple(out)
 
 
 def _services(agg: Any) -> tuple[ServiceErrors, ...]:
-    def buckets(node: Any) -> list[Mapping[str, Any]]:
-        raw = node.get("buckets") if isinstance(node, Mapping) else None
-        return [b for b in raw if isinstance(b, Mapping)] if isinstance(raw, list) else []
-
     return tuple(
         ServiceErrors(
             _text(b.get("key")),
@@ -457,11 +451,8 @@ def _source_error(exc: BaseException, where: str, timeout_s: float) -> SourceErr
 def _reason(exc: BaseException) -> str:
     """Elasticsearch's error type and reason, or the start of a non-JSON body."""
     body = getattr(exc, "body", None)
-    if isinstance(body, Mapping):
-        error = body.get("error")
-        if isinstance(error, Mapping):
-            return " ".join(f"{error.get('type', '')}: {error.get('reason', '')}".split())[:200]
-        if isinstance(error, str):
-            return error[:200]
+    found = error_reason(body)
+    if found is not None:
+        return found
     text = body if isinstance(body, str) else str(getattr(exc, "message", "") or exc)
     return " ".join(text.split())[:120] or type(exc).__name__

@@ -33,7 +33,7 @@ from urllib.parse import quote
 from obsconsole.config import WazuhBackend
 from obsconsole.logic import wazuh as logic
 from obsconsole.logic.buffer import EventBuffer
-from obsconsole.logic.fields import clip
+from obsconsole.logic.fields import buckets, clip, error_reason
 from obsconsole.model import SecurityEvent, SecurityTop, SecurityView, SourceError
 from obsconsole.sources.base import BackendStatus
 from obsconsole.sources.http import async_client, reason
@@ -246,20 +246,15 @@ def _aggregation(body: Mapping[str, Any], name: str) -> Any:
     return aggs.get(name) if isinstance(aggs, Mapping) else None
 
 
-def _buckets(agg: Any) -> list[Mapping[str, Any]]:
-    raw = agg.get("buckets") if isinstance(agg, Mapping) else None
-    return [b for b in raw if isinstance(b, Mapping)] if isinstance(raw, list) else []
-
-
 def top_rows(levels_agg: Any) -> list[SecurityTop]:
     """The (level, description, count) rows of the `levels` aggregation; malformed
     buckets are left out."""
     rows = []
-    for level_bucket in _buckets(levels_agg):
+    for level_bucket in buckets(levels_agg):
         level = logic.parse_level(level_bucket.get("key"))
         if level is None:
             continue
-        for b in _buckets(level_bucket.get("descriptions")):
+        for b in buckets(level_bucket.get("descriptions")):
             key, count = b.get("key"), b.get("doc_count")
             if isinstance(key, str) and isinstance(count, int) and not isinstance(count, bool):
                 rows.append(SecurityTop(level, clip(key), count))
@@ -274,7 +269,7 @@ def brute_force_rows(srcips_agg: Any) -> list[str]:
         value = metric.get("value") if isinstance(metric, Mapping) else None
         return value if isinstance(value, (int, float)) and not isinstance(value, bool) else float("-inf")
 
-    found = [b for b in _buckets(srcips_agg) if isinstance(b.get("key"), str) and b["key"]]
+    found = [b for b in buckets(srcips_agg) if isinstance(b.get("key"), str) and b["key"]]
     return [b["key"] for b in sorted(found, key=last, reverse=True)]
 
 
@@ -297,14 +292,7 @@ def error_summary(content: bytes) -> str:
         body = json.loads(content)
     except (ValueError, RecursionError):
         return not_json(content)
-    error = body.get("error") if isinstance(body, Mapping) else None
-    if isinstance(error, Mapping):
-        text = f"{error.get('type', 'error')}: {error.get('reason', '')}"
-    elif isinstance(error, str):
-        text = error
-    else:
-        text = json.dumps(body)[:200]
-    return " ".join(text.split())[:200]
+    return error_reason(body) or " ".join(json.dumps(body)[:200].split())
 
 
 def not_json(content: bytes) -> str:

@@ -123,16 +123,11 @@ class OverviewScreen(Screen[None]):
         single = self.single
         container = self.query_one("#panes")
         container.set_class(single, "-single")
-        wide = not single and self.size.width >= WIDE_WIDTH
-        container.set_class(wide, "-wide")
-        if not single:  # fewer panes (some left out) use the room: no empty cells
-            count = max(1, len(self.panes()))
-            columns = min(3 if wide else 2, count)
-            container.styles.grid_size_columns = columns
-            container.styles.grid_size_rows = -(-count // columns)
-        else:
-            container.styles.grid_size_columns = 1
-            container.styles.grid_size_rows = 1
+        # fewer panes (some left out) use the room: no empty cells
+        count = 1 if single else max(1, len(self.panes()))
+        columns = min(3 if self.size.width >= WIDE_WIDTH else 2, count)
+        container.styles.grid_size_columns = columns
+        container.styles.grid_size_rows = -(-count // columns)
         shown = self.zoomed or self.active_pane
         for p in self.panes():
             p.set_class(p.pane_id == shown, "-shown")

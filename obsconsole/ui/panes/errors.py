@@ -69,11 +69,6 @@ class ErrorsPane(Pane):
                 self.missed += snap.value.new_events
         super().show_snapshot(snap, health, now)
 
-    def rerender(self) -> None:
-        if self.snapshot.has_value and self.shown is None:
-            self.shown = self.snapshot.value
-        super().rerender()
-
     @property
     def events(self) -> tuple[LogEvent, ...]:
         return self.shown.events if self.shown is not None else ()
@@ -205,16 +200,11 @@ class ErrorsPane(Pane):
     # ------------------------------------------------------------------ actions
 
     def _source_query(self) -> LogQuery:
-        source = self.app.sources.errors  # type: ignore[attr-defined]
-        return getattr(source, "query", None) or getattr(source, "log_query", None) or LogQuery()
+        return self.app.sources.errors.log_query  # type: ignore[attr-defined, no-any-return]
 
     def _narrow(self, query: LogQuery) -> None:
         """Hand the source a new query and fetch at once; show it when it arrives."""
-        source = self.app.sources.errors  # type: ignore[attr-defined]
-        setter = getattr(source, "set_query", None)
-        if setter is None:
-            return
-        setter(query)
+        self.app.sources.errors.set_query(query)  # type: ignore[attr-defined]
         self.following = True
         self.app.hub.refresh_now(self.pane_id)  # type: ignore[attr-defined]
         self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
