@@ -286,6 +286,11 @@ class Hub:
 
     # ------------------------------------------------------------------ internals
 
+    def retry_delay_s(self, key: str) -> float:
+        """Seconds from the end of `key`'s last attempt to its next poll: its interval,
+        or after failures its backoff (what the pane tells as "next try")."""
+        return self._delay(self._get(key))
+
     def _get(self, key: str) -> _Schedule:
         try:
             return self._schedules[key]

@@ -451,6 +451,9 @@ class ErrorStream:
     #: events the flood made us skip, in total since the tail started
     skipped: int = 0
     query: LogQuery = LogQuery()
+    #: every service with events in the window under the query's level and text, the
+    #: service filter left out (what `s` cycles through), sorted
+    services: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- security

@@ -10,7 +10,7 @@ from textual.command import CommandPalette
 
 from obsconsole.ui.ack import AckScreen
 from obsconsole.ui.panes.base import PaneTable
-from tests.helpers import frozen_demo_app, settle
+from tests.helpers import frozen_demo_app, running, settle, wait_until
 
 WIDE = (120, 40)
 
@@ -20,25 +20,38 @@ def alerts_rows(app) -> list[str]:
     return [" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
 
 
-async def wait_for(pilot, predicate, what: str, tries: int = 200) -> None:
-    for _ in range(tries):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+wait_for = wait_until
+
+
+async def refreshed(pilot, key: str = "alerts") -> None:
+    """Poll `key` now and wait until its pane shows the answer."""
+    app = pilot.app
+    before = app.hub.snapshots()[key]
+    app.hub.refresh_now(key)
+    await wait_until(pilot, lambda: app.overview.pane(key).snapshot is not before, f"a fresh {key} poll on screen")
+
+
+def palette_options(app) -> list[str]:
+    """The command palette's options as shown (empty when it is not open)."""
+    if not isinstance(app.screen, CommandPalette):
+        return []
+    from textual.widgets import OptionList
+
+    options = app.screen.query_one(OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
 
 
 def audit_records(home: Path) -> list[dict]:
-    path = home / "state" / "obsconsole" / "audit.jsonl"
+    path = home / "state" / "obsconsole" / "demo-audit.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 async def test_a_shows_what_will_be_silenced_and_enter_acks_the_group(isolated_env: Path) -> None:
     app = frozen_demo_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await settle(pilot)
         await pilot.press("5")
-        assert "API error rate" in alerts_rows(app)[0]
+        assert "aigym-api · API error rat" in alerts_rows(app)[0]
         await pilot.press("a")
         assert isinstance(app.screen, AckScreen)
         plan = app.screen.plan
@@ -51,7 +64,7 @@ async def test_a_shows_what_will_be_silenced_and_enter_acks_the_group(isolated_e
         await wait_for(pilot, lambda: "acked" in alerts_rows(app)[0], "the group to show acked")
         assert "acked 15:00" in alerts_rows(app)[0]  # the countdown, in the status column
         await pilot.press("m")  # maximised, the row has room for who acked
-        await pilot.pause()
+        await wait_for(pilot, lambda: "acked by" in alerts_rows(app)[0], "who acked, in the maximised row")
         assert f"acked by {plan.created_by.split('@')[0]}" in alerts_rows(app)[0]
         record = audit_records(isolated_env)[-1]
         assert record["action"] == "alerts.ack" and record["ok"] is True
@@ -60,7 +73,7 @@ async def test_a_shows_what_will_be_silenced_and_enter_acks_the_group(isolated_e
 
 async def test_shift_a_expires_the_ack(isolated_env: Path) -> None:
     app = frozen_demo_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await settle(pilot)
         await pilot.press("5", "a", "enter")
         await wait_for(pilot, lambda: "acked" in alerts_rows(app)[0], "the ack")
@@ -71,19 +84,18 @@ async def test_shift_a_expires_the_ack(isolated_env: Path) -> None:
 
 async def test_escape_cancels_and_nothing_is_silenced(isolated_env: Path) -> None:
     app = frozen_demo_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await settle(pilot)
         await pilot.press("5", "a", "escape")
         assert not isinstance(app.screen, AckScreen)
-        await pilot.press("r")
-        await pilot.pause(0.2)
+        await refreshed(pilot)
         assert "acked" not in alerts_rows(app)[0]
         assert audit_records(isolated_env) == []
 
 
 async def test_a_bad_duration_is_refused_in_the_dialog() -> None:
     app = frozen_demo_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await settle(pilot)
         await pilot.press("5", "a")
         screen = app.screen
@@ -103,7 +115,7 @@ async def test_a_bad_duration_is_refused_in_the_dialog() -> None:
 
 async def test_an_ack_that_alertmanager_refuses_is_shown_as_failed(isolated_env: Path) -> None:
     app = frozen_demo_app()
-    async with app.run_test(size=WIDE, notifications=True) as pilot:
+    async with running(app, WIDE) as pilot:
         await settle(pilot)
         await pilot.press("5", "a")
         # Alertmanager goes away between the dialog and the confirmation
@@ -119,24 +131,27 @@ async def test_an_ack_that_alertmanager_refuses_is_shown_as_failed(isolated_env:
 
 async def test_readonly_hides_ack_from_keys_and_palette() -> None:
     app = frozen_demo_app(readonly=True)
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await settle(pilot)
         await pilot.press("5", "a")
         assert not isinstance(app.screen, AckScreen)
+        # the key says why nothing happens
+        await wait_for(pilot, lambda: any("read-only: acks are disabled" in n.message for n in app._notifications),
+                       "the read-only notice")
         assert all(not spec.mutating for spec in app.palette_actions())
-        await pilot.press("colon", *"acknowledge")
-        await pilot.pause(0.5)
-        assert isinstance(app.screen, CommandPalette)
-        hits = [str(h) for h in app.screen.query("CommandList Option")] if False else []
-        assert "alerts: Acknowledge" not in " ".join(hits)
+        await pilot.press("colon", *"alerts")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette) and palette_options(app), "palette hits for 'alerts'")
+        options = palette_options(app)
+        assert any("Show the service's errors and latency" in o for o in options), options
+        assert not any("Acknowledge" in o or "Expire" in o or "Extend" in o for o in options), options
 
 
 async def test_palette_acknowledge_opens_the_same_dialog() -> None:
     app = frozen_demo_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await settle(pilot)
         await pilot.press("colon", *"alerts: acknowledge")
-        await pilot.pause(0.5)
+        await wait_for(pilot, lambda: any("alerts: Acknowledge" in o for o in palette_options(app)), "the palette's Acknowledge entry")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, AckScreen), "the ack dialog")
 
@@ -144,13 +159,11 @@ async def test_palette_acknowledge_opens_the_same_dialog() -> None:
 async def test_an_unwritable_audit_log_stops_the_ack(isolated_env: Path) -> None:
     state = isolated_env / "state" / "obsconsole"
     state.mkdir(parents=True)
-    (state / "audit.jsonl").mkdir()  # a directory where the file should be
+    (state / "demo-audit.jsonl").mkdir()  # a directory where the file should be
     app = frozen_demo_app()
-    async with app.run_test(size=WIDE, notifications=True) as pilot:
+    async with running(app, WIDE) as pilot:
         await settle(pilot)
         await pilot.press("5", "a", "enter")
-        await pilot.pause(0.3)
-        await pilot.press("r")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: any("not sent" in n.message for n in app._notifications), "the refusal")
+        await refreshed(pilot)
         assert not any("acked" in r for r in alerts_rows(app))
-        assert any("not sent" in n.message for n in app._notifications)

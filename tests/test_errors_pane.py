@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from obsconsole.model import LogLevel
 from obsconsole.ui.panes.base import PaneTable
-from tests.helpers import frozen_demo_app, settle
+from tests.helpers import frozen_demo_app, running, settle, wait_until
 
 WIDE = (120, 40)
 
@@ -23,15 +23,19 @@ def title(app) -> str:
 
 
 async def refreshed(pilot) -> None:
-    """The source got the new query: wait for the hub's next result to reach the pane."""
-    await pilot.app.hub.wait_first(timeout_s=5)
-    for _ in range(5):
-        await pilot.pause(0.05)
+    """The source got the new query: wait until the pane shows the answer to it."""
+    app = pilot.app
+
+    def answered() -> bool:
+        shown = pane(app).shown
+        return shown is not None and shown.query == app.sources.errors.log_query and pane(app).snapshot is app.hub.snapshots()["errors"]
+
+    await wait_until(pilot, answered, "the error pane to show the answer to the new query")
 
 
 async def test_the_search_box_asks_the_source_and_matches_literally() -> None:
     app = frozen_demo_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await settle(pilot)
         assert len(events(app)) > 20
         await pilot.press("3", "slash")
@@ -50,7 +54,7 @@ async def test_the_search_box_asks_the_source_and_matches_literally() -> None:
 
 async def test_l_cycles_the_level_filter_and_s_the_service_filter() -> None:
     app = frozen_demo_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await settle(pilot)
         await pilot.press("3", "l")
         await refreshed(pilot)
@@ -73,24 +77,32 @@ async def test_f_holds_the_view_still_and_counts_what_arrives() -> None:
 
     clock = MutableClock()
     app = frozen_demo_app(elapsed_s=40, clock=clock)
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await settle(pilot)
         await pilot.press("3", "f")
         held = events(app)
-        assert "HELD" in title(app)
+        assert "HELD (f)" in title(app)
         clock.now += timedelta(seconds=30)  # the burst goes on
+        polled = app.hub.snapshots()["errors"]
         app.hub.refresh_now("errors")
-        await refreshed(pilot)
+        await wait_until(pilot, lambda: pane(app).snapshot is not polled, "the next poll")
         assert events(app) == held, "the rows did not move"
-        assert "new)" in title(app)
+        # 34 events arrived in those 30 s (the demo's seed 1): counted once
+        assert "HELD (f) · 34 new" in title(app)
+        app.hub.refresh_now("errors")  # a poll with nothing new adds nothing
+        polled = app.hub.snapshots()["errors"]
+        await wait_until(pilot, lambda: pane(app).snapshot is not polled, "another poll")
+        assert "HELD (f) · 34 new" in title(app)
         await pilot.press("f")
-        assert events(app) != held and "HELD" not in title(app)
+        assert "HELD" not in title(app)
+        newer = [e for e in events(app) if e.timestamp > held[0].timestamp]
+        assert len(newer) == 34 and events(app)[0] == newer[0]
 
 
 async def test_y_copies_the_trace_id_of_the_selected_event() -> None:
     app = frozen_demo_app()
     copied = []
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         app.copy_to_clipboard = copied.append  # what would go out as OSC 52
         await settle(pilot)
         await pilot.press("3", "down", "y")

@@ -26,7 +26,7 @@ from obsconsole.logic import wazuh as logic
 from obsconsole.model import SecurityTop, SecurityView, SourceError
 from obsconsole.sources.tail import MAX_LINE, LineTail
 from obsconsole.sources.wazuh import WazuhSource
-from tests.helpers import FROZEN, frozen_demo_app, settle
+from tests.helpers import FROZEN, frozen_demo_app, running, settle
 from tests.standins.elastic import Standin, start_standin
 
 NOW = FROZEN
@@ -462,7 +462,7 @@ async def test_the_demo_flags_the_scripted_attacker_and_ranks_its_alerts_first()
 
 async def test_t_switches_the_security_pane_to_the_top_ten_and_back() -> None:
     app = frozen_demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("6")
         pane = app.overview.pane("security")

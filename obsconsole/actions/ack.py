@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 
 from obsconsole.actions.audit import AuditError, AuditLog, actor
 from obsconsole.logic import silences
-from obsconsole.model import ActionResult, Alert, AlertGroup, AlertsView, Matcher, Silence, SourceError
+from obsconsole.model import ActionResult, Alert, AlertGroup, AlertsView, Matcher, Severity, Silence, SourceError
 from obsconsole.sources.base import ClusterOutcome
 
 Clock = Callable[[], datetime]
@@ -33,6 +33,8 @@ class AckPlan:
     duration_s: float
     comment: str
     created_by: str
+    #: the group's severity (the dialog names the group in its colour)
+    severity: Severity = Severity.INFO
 
 
 def plan_ack(group: AlertGroup, every_alert: Iterable[Alert], service_label: str,
@@ -47,6 +49,7 @@ def plan_ack(group: AlertGroup, every_alert: Iterable[Alert], service_label: str
         duration_s=duration_s,
         comment=f"ACK by {who}",
         created_by=who,
+        severity=group.severity,
     )
 
 

@@ -47,6 +47,8 @@ Clock = Callable[[], datetime]
 LOOKBACK_S = 3600.0
 #: histogram bar width
 BUCKET_S = 60.0
+#: at most this many service names are offered to the service filter
+SERVICES_SEEN = 100
 #: re-read this much before the newest event seen (late indexing, shared timestamps)
 TAIL_LAG_S = 15.0
 #: hits per page
@@ -157,7 +159,7 @@ class ElasticsearchSource:
         tail_task = asyncio.ensure_future(self._poll_tail(query, now, limit))
         overview_task = asyncio.ensure_future(self._overview(query, now))
         try:
-            (fresh, new_total, sampled), (histogram, services) = await asyncio.gather(tail_task, overview_task)
+            (fresh, new_total, sampled), (histogram, services, seen) = await asyncio.gather(tail_task, overview_task)
         except BaseException:
             for task in (tail_task, overview_task):
                 task.cancel()
@@ -177,6 +179,7 @@ class ElasticsearchSource:
             sampled=sampled,
             skipped=self._skipped,
             query=query,
+            services=seen,
         )
 
     async def _poll_tail(self, query: LogQuery, now: datetime, limit: int) -> tuple[list[LogEvent], int, bool]:
@@ -272,10 +275,44 @@ class ElasticsearchSource:
         except SourceError:
             pass  # it expires by itself after PIT_KEEP_ALIVE
 
-    async def _overview(self, query: LogQuery, now: datetime) -> tuple[tuple[LogBucket, ...], tuple[ServiceErrors, ...]]:
-        """The histogram and the service → component breakdown over LOOKBACK_S."""
+    async def _overview(
+        self, query: LogQuery, now: datetime
+    ) -> tuple[tuple[LogBucket, ...], tuple[ServiceErrors, ...], tuple[str, ...]]:
+        """The histogram and the service → component breakdown over LOOKBACK_S, and
+        every service seen in that window with the service filter left out (what the
+        pane's `s` cycles through: a second, small search only while a filter is on)."""
         f = self.backend.fields
         start = now - timedelta(seconds=LOOKBACK_S)
+        seen_task = None
+        if query.services:
+            seen_task = asyncio.ensure_future(self._services_seen(LogQuery(text=query.text, levels=query.levels), start, now))
+        try:
+            histogram, services, seen = await self._overview_search(query, start, now)
+            if seen_task is not None:
+                seen = await seen_task
+        finally:
+            if seen_task is not None and not seen_task.done():
+                seen_task.cancel()
+        return histogram, services, seen
+
+    async def _services_seen(self, query: LogQuery, start: datetime, now: datetime) -> tuple[str, ...]:
+        f = self.backend.fields
+        body = await self._call(
+            "search",
+            index=",".join(self.backend.indices),
+            ignore_unavailable=True,
+            allow_no_indices=True,
+            size=0,
+            query=self._query(query, start, now),
+            aggs={"seen": {"terms": {"field": f.service, "size": SERVICES_SEEN}}},
+        )
+        aggs = body.get("aggregations")
+        return _seen(aggs.get("seen")) if isinstance(aggs, Mapping) else ()
+
+    async def _overview_search(
+        self, query: LogQuery, start: datetime, now: datetime
+    ) -> tuple[tuple[LogBucket, ...], tuple[ServiceErrors, ...], tuple[str, ...]]:
+        f = self.backend.fields
         body = await self._call(
             "search",
             index=",".join(self.backend.indices),
@@ -296,12 +333,13 @@ class ElasticsearchSource:
                     "terms": {"field": f.service, "size": 10},
                     "aggs": {"components": {"terms": {"field": f.component, "size": 10}}},
                 },
+                "seen": {"terms": {"field": f.service, "size": SERVICES_SEEN}},
             },
         )
         aggs = body.get("aggregations")
         if not isinstance(aggs, Mapping):
-            return (), ()
-        return _timeline(aggs.get("timeline")), _services(aggs.get("services"))
+            return (), (), ()
+        return _timeline(aggs.get("timeline")), _services(aggs.get("services")), _seen(aggs.get("seen"))
 
     def _query(
         self, query: LogQuery, start: datetime, end: datetime | None = None, *, after: bool = False
@@ -416,6 +454,11 @@ def _timeline(agg: Any) -> tuple[LogBucket, ...]:
         if start is not None and isinstance(count, int):
             out.append(LogBucket(start, count))
     return tuple(out)
+
+
+def _seen(agg: Any) -> tuple[str, ...]:
+    """Service names of a terms aggregation, sorted."""
+    return tuple(sorted({_text(b.get("key")) for b in buckets(agg)} - {""}))
 
 
 def _services(agg: Any) -> tuple[ServiceErrors, ...]:

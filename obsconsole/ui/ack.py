@@ -22,7 +22,11 @@ from obsconsole.ui.styles import short_interval
 
 
 class AckScreen(ModalScreen[AckPlan | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="ack.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="ack.cancel"),
+        # a modal screen hides the app's bindings: `?` is repeated here
+        Binding("question_mark", "app.help", "Keys", key_display="?", id="ack.help"),
+    ]
 
     def __init__(self, plan: AckPlan) -> None:
         super().__init__()
@@ -33,7 +37,13 @@ class AckScreen(ModalScreen[AckPlan | None]):
         with VerticalScroll(classes="modal-body ack-body") as body:
             body.border_title = "Acknowledge = silence in Alertmanager"
             body.border_subtitle = "enter confirm · esc cancel"
-            yield Static(inert(plan.title, style="bold", max_len=200))
+            # first line: which group, in its severity's colour (what an ack at 3 a.m.
+            # must not get wrong)
+            style = self.app.palette.severity(plan.severity)  # type: ignore[attr-defined]
+            first = Text("Acknowledge ", style="bold")
+            first.append(f"{plan.severity.value.upper()} ", style=f"bold {style}")
+            first.append_text(inert(plan.title, style=f"bold {style}", max_len=200))
+            yield Static(first, id="ack-group")
             yield Static(Text("Matchers", style="bold"))
             yield Static(Text("  " + "  ".join(str(m) for m in plan.matchers)))
             count = len(plan.alerts)

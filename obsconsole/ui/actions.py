@@ -74,17 +74,20 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # ---- pane (bindings live on the pane widget: they act on the focused pane)
     ActionSpec("pane.search", "slash", "start_search", "pane: Filter rows", "Filter the focused pane's rows by text", scope="pane", key_display="/"),
     ActionSpec("pane.pause", "P", "toggle_pane_pause", "pane: Pause / resume this pane", "Pause or resume the focused pane's refresh", scope="pane"),
+    ActionSpec("pane.sort", "o", "cycle_sort", "pane: Sort by next column", "Sort the rows by the next column (a click on a header sorts by it); after the last, the pane's own order", scope="pane"),
+    ActionSpec("pane.sort-reverse", "O", "reverse_sort", "pane: Reverse sort", "Reverse the sort order", scope="pane"),
     # ---- alerts pane (mutating: hidden by --readonly)
     ActionSpec("alerts.ack", "a", "ack", "alerts: Acknowledge", "Acknowledge the selected alert group (a silence, after a confirmation)", scope="alerts", mutating=True, show=True, label="Ack"),
-    ActionSpec("alerts.unack", "A", "unack", "alerts: Expire acknowledgement", "Expire the selected group's ack (its silences)", scope="alerts", mutating=True),
-    ActionSpec("alerts.extend", "e", "extend_ack", "alerts: Extend acknowledgement", "Extend the selected group's ack by the ack duration from now", scope="alerts", mutating=True),
+    ActionSpec("alerts.unack", "A", "unack", "alerts: Expire acknowledgement", "Expire the selected group's ack (its silences)", scope="alerts", mutating=True, show=True, label="Unack"),
+    ActionSpec("alerts.extend", "e", "extend_ack", "alerts: Extend acknowledgement", "Extend the selected group's ack by the ack duration from now", scope="alerts", mutating=True, show=True, label="Extend"),
+    ActionSpec("alerts.service", "s", "show_service", "alerts: Show the service's errors and latency", "Filter the error stream to the selected group's service and select it in the latency pane", scope="alerts", show=True, label="Service"),
     # ---- error stream pane
-    ActionSpec("errors.level", "l", "cycle_level", "errors: Cycle level filter", "Show the configured levels, FATAL, ERROR, or WARN and above", scope="errors"),
-    ActionSpec("errors.service", "s", "cycle_service", "errors: Cycle service filter", "Show every service, or one service at a time", scope="errors"),
-    ActionSpec("errors.follow", "f", "toggle_follow", "errors: Follow on / off", "Hold the stream still (events keep arriving and are counted) or follow it again", scope="errors"),
-    ActionSpec("errors.copy", "y", "copy_field", "errors: Copy trace id", "Copy the selected event's trace id (or message) to the clipboard (OSC 52)", scope="errors"),
+    ActionSpec("errors.level", "l", "cycle_level", "errors: Cycle level filter", "Show the configured levels, FATAL, ERROR, or WARN and above", scope="errors", show=True, label="Level"),
+    ActionSpec("errors.service", "s", "cycle_service", "errors: Cycle service filter", "Show every service seen in the last hour, one at a time, then all", scope="errors", show=True, label="Service"),
+    ActionSpec("errors.follow", "f", "toggle_follow", "errors: Follow on / off", "Hold the stream still (events keep arriving and are counted) or follow it again; moving the cursor off the top row holds it too", scope="errors", show=True, label="Follow"),
+    ActionSpec("errors.copy", "y", "copy_field", "errors: Copy trace id", "Copy the selected event's trace id (or message) to the clipboard (OSC 52)", scope="errors", show=True, label="Copy"),
     # ---- security pane
-    ActionSpec("security.top", "t", "toggle_top", "security: Top 10 / events", "Switch the table between the events and the top 10 of the last 24 h (by level, then count)", scope="security"),
+    ActionSpec("security.top", "t", "toggle_top", "security: Top 10 / events", "Switch the table between the events and the top 10 of the last 24 h (by level, then count)", scope="security", show=True, label="Top 10"),
     # ---- table cursor (bindings live on every pane table)
     ActionSpec("table.detail", "enter", "select_cursor", "pane: Open detail", "Open the detail of the selected row", scope="table", palette=True),
     ActionSpec("table.down", "down", "cursor_down", "table: Down", "Move the cursor down", scope="table", palette=False),

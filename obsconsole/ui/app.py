@@ -13,26 +13,32 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.binding import Binding
 from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer
 
 from obsconsole.actions.audit import AuditLog
 from obsconsole.config import Config
 from obsconsole.locations import default_audit_log
 from obsconsole.hub import Hub
-from obsconsole.model import ActionResult, Health, Snapshot
+from obsconsole.logic.sanitize import clean
+from obsconsole.model import ActionResult, AlertsView, Health, Severity, Snapshot
 from obsconsole.queries import Sources, build_sources, overall_health, pane_health, pane_queries
-from obsconsole.ui.actions import ActionSpec, available, bindings
+from obsconsole.ui.actions import ACTIONS_BY_ID, ActionSpec, available, bindings
 from obsconsole.ui.header import PaneTabs, StatusHeader, header_line
 from obsconsole.ui.keymaps import load_keymap
 from obsconsole.ui.line import show
 from obsconsole.ui.palette import ActionsProvider
 from obsconsole.ui.panes import PANE_CLASSES
 from obsconsole.ui.panes.base import Pane, same_cell
-from obsconsole.ui.screens import HelpScreen
+from obsconsole.ui.panes.errors import ErrorsPane
+from obsconsole.ui.panes.latency import LatencyPane
+from obsconsole.ui.screens import HelpScreen, key_display
 from obsconsole.ui.theming import choose_theme, load_themes
 
 Clock = Callable[[], datetime]
@@ -42,6 +48,8 @@ COMPACT_WIDTH = 100
 COMPACT_HEIGHT = 30
 #: from this width the grid has three columns
 WIDE_WIDTH = 180
+
+READONLY_NOTICE = "alerts.readonly-notice"
 
 SHORT_NAMES = {"infra": "Infra", "latency": "Latency", "errors": "Errors", "slo": "SLO", "alerts": "Alerts", "security": "Security"}
 
@@ -65,7 +73,13 @@ class SnapshotUpdated(Message):
 class OverviewScreen(Screen[None]):
     """Header, the six panes (grid, or one pane with a tab strip), footer."""
 
-    BINDINGS = bindings("overview")
+    BINDINGS = bindings("overview") + [
+        # In --readonly the alerts pane's ack keys are disabled (and hidden); they then
+        # reach this binding, which says why instead of doing nothing. It lives here, not
+        # on the pane, because a keymap replaces every binding of a key on one node. Its
+        # keys follow the ack keys of the keymap (ObsConsoleApp.on_mount).
+        Binding("a,A,e", "readonly_notice", show=False, id=READONLY_NOTICE),
+    ]
 
     def __init__(self) -> None:
         super().__init__(id="overview")
@@ -149,6 +163,9 @@ class OverviewScreen(Screen[None]):
                 self._focus(p)
                 return
 
+    def focus_pane(self, pane: Pane) -> None:
+        self._focus(pane)
+
     def action_cycle_pane(self, step: int) -> None:
         panes = self.panes()
         if not panes:
@@ -178,6 +195,14 @@ class OverviewScreen(Screen[None]):
             return
         if self.zoomed is not None:
             self.action_toggle_maximize()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "readonly_notice":
+            return self.oc.readonly and self.active_pane == "alerts" and self.zoomed in (None, "alerts")
+        return True
+
+    def action_readonly_notice(self) -> None:
+        self.notify("read-only: acks are disabled (started with --readonly)", severity="warning", timeout=5)
 
     def action_toggle_pause(self) -> None:
         self.oc.toggle_pause()
@@ -229,6 +254,12 @@ class ObsConsoleApp(App[None]):
         #: the overview screen is composed (before that there is nothing to update)
         self.screen_ready = False
         self._last_header: Any = None
+        #: what the terminal was last told (its title) and which critical groups it rang for
+        self._told_health: Health | None = None
+        self._rang_for: set[str] = set()
+        self._title_pushed = False
+        #: every alarm raised (bell + toast), newest last: what a test or a user can check
+        self.alarms: list[str] = []
 
     # ------------------------------------------------------------------ setup
 
@@ -240,7 +271,8 @@ class ObsConsoleApp(App[None]):
             self.register_theme(theme)
         self.theme = self.theme_name
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        self.set_keymap(self.keymap_bindings)
+        ack_keys = [self.keymap_bindings.get(i, ACTIONS_BY_ID[i].key) for i in ("alerts.ack", "alerts.unack", "alerts.extend")]
+        self.set_keymap({**self.keymap_bindings, READONLY_NOTICE: ",".join(ack_keys)})
         if self.problems:
             self.notify("\n".join(self.problems), title="Config problems", severity="warning", timeout=15)
         # paint first, connect after: the hub starts once the first frame is out
@@ -248,6 +280,7 @@ class ObsConsoleApp(App[None]):
         self.set_interval(1.0, self._tick)
 
     async def on_unmount(self) -> None:
+        self._restore_terminal_title()
         await self.hub.stop()
         await self.sources.aclose()
 
@@ -265,19 +298,50 @@ class ObsConsoleApp(App[None]):
         # the default screen is always at the bottom of the stack (modals go above it)
         return self.screen_stack[0]  # type: ignore[return-value]
 
+    @property
+    def live(self) -> bool:
+        """The overview is on screen and the app is not shutting down. Timers and hub
+        results can still arrive while Textual tears the screens down (it stops
+        `_running` first, then prunes the widgets, then empties the stack): they are
+        dropped quietly."""
+        return self.screen_ready and self._running and not self._exit and bool(self.screen_stack)
+
+    def notify(
+        self,
+        message: str | Text,
+        *,
+        title: str | Text = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """The one way to show a toast. Textual's toast takes a `str` and reads it as
+        markup by default: a Rich `Text` made it raise (and the app exit), and a `[/x]`
+        in an alert name or an error message would have too. So a `Text` is shown as its
+        plain text, and a `str` is not markup unless a caller says so."""
+        if isinstance(message, Text):
+            message, markup = message.plain, False
+        if isinstance(title, Text):
+            title = title.plain
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     # ------------------------------------------------------------------ data
 
     def _hub_updated(self, key: str, snapshot: Snapshot[Any]) -> None:
         self.post_message(SnapshotUpdated(key, snapshot))
 
     def on_snapshot_updated(self, message: SnapshotUpdated) -> None:
+        if not self.live:
+            return
         pane = self.overview.pane(message.key)
         if pane is None:
             return
         query = self.queries[message.key]
-        pane.show_snapshot(message.snapshot, pane_health(query, message.snapshot), self.clock())
+        retry_in_s = self.hub.retry_delay_s(message.key) if message.snapshot.error is not None else None
+        pane.show_snapshot(message.snapshot, pane_health(query, message.snapshot), self.clock(), retry_in_s)
         self.overview.refresh_tabs()
         self.refresh_header()
+        self._tell()
         if not self._ready_written and all(self.hub.has_result(k) for k in self.queries):
             self._ready_written = True
             self.call_after_refresh(self._write_ready_file)
@@ -289,11 +353,73 @@ class ObsConsoleApp(App[None]):
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(f"{time.monotonic()}\n")
 
+    # ------------------------------------------------------------------ being told
+
+    def _tell(self) -> None:
+        """Make someone in another tmux window notice: a new critical alert group, or the
+        console turning CRITICAL, rings the bell (unless `bell: false`), shows a toast and
+        puts the state in the terminal title (`obsconsole · CRITICAL · <context>`)."""
+        health = self.overall_health()
+        news: list[str] = []
+        if health is Health.CRITICAL and self._told_health not in (None, Health.CRITICAL):
+            news.append("obsconsole is CRITICAL")
+        alerts = self.hub.snapshots().get("alerts")
+        if alerts is not None and isinstance(alerts.value, AlertsView):
+            critical = {g.key: g for g in alerts.value.groups
+                        if g.severity is Severity.CRITICAL and g.status != "acknowledged"}
+            for key, group in critical.items():
+                if key not in self._rang_for:
+                    news.append(f"new CRITICAL alert: {clean(group.service, 40)} · {clean(group.title, 80)}")
+            # a group that resolves and fires again rings again
+            self._rang_for = set(critical)
+        if health is not self._told_health:
+            self._told_health = health
+            self._set_terminal_title(health)
+        if news:
+            self.alarms.extend(news)
+            if self.config.bell:
+                self.bell()
+            self.notify("\n".join(news), title="CRITICAL", severity="error", timeout=30)
+
+    def _set_terminal_title(self, health: Health) -> None:
+        """OSC 2 with the console's state; the terminal's own title is pushed first and
+        popped on exit (xterm's title stack: CSI 22 / 23 t)."""
+        driver = self._driver
+        if driver is None or self.is_headless:
+            return
+        words = {Health.OK: "OK", Health.WARNING: "WARNING", Health.CRITICAL: "CRITICAL", Health.UNKNOWN: "UNKNOWN"}
+        if not self._title_pushed:
+            self._title_pushed = True
+            driver.write("\x1b[22;2t")
+        driver.write(f"\x1b]2;obsconsole · {words[health]} · {clean(self.ctx.name, 40)}\x07")
+
+    def _restore_terminal_title(self) -> None:
+        if self._title_pushed and self._driver is not None:
+            self._title_pushed = False
+            # terminals without a title stack ignore the pop: name the console as gone
+            self._driver.write("\x1b]2;\x07\x1b[23;2t")
+
+    def show_service(self, service: str) -> None:
+        """From an alert group: the error stream narrowed to `service`, and the service
+        selected in the latency pane (with its p95 chart); the error pane gets focus."""
+        screen = self.overview
+        errors = screen.pane("errors")
+        latency = screen.pane("latency")
+        if isinstance(errors, ErrorsPane):
+            errors.show_service(service)
+        if isinstance(latency, LatencyPane):
+            latency.select_service(service)
+        target = errors or latency
+        if target is None:
+            self.notify(f"No error or latency pane in this context to show {service} in.", severity="warning")
+            return
+        screen.focus_pane(target)
+
     def overall_health(self) -> Health:
         return overall_health(self.queries, self.hub.snapshots())
 
     def _tick(self) -> None:
-        if not self.screen_ready:
+        if not self.live:
             return
         now = self.clock()
         for pane in self.overview.panes():
@@ -301,7 +427,7 @@ class ObsConsoleApp(App[None]):
         self.refresh_header()
 
     def refresh_header(self) -> None:
-        if not self.screen_ready:
+        if not self.live:
             return
         screen = self.overview
         line = header_line(
@@ -339,9 +465,19 @@ class ObsConsoleApp(App[None]):
         self._tick()
 
     def action_help(self) -> None:
+        """`?`, on every screen: the keys, those of the dialog it was opened over first."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        dialog = None
+        if self.screen is not self.overview:
+            dialog = [
+                (key_display(active.binding.key_display or key), active.binding.description)
+                for key, active in self.screen.active_bindings.items()
+                if active.enabled and active.binding.description and key != "question_mark"
+            ]
         pane = self.overview.pane(self.overview.active_pane)
         self.push_screen(HelpScreen(self.keymap_bindings, pane.title if pane else None,
-                                    pane.pane_id if pane else None, self.readonly))
+                                    pane.pane_id if pane else None, self.readonly, dialog))
 
     def report(self, result: ActionResult) -> None:
         """Show what an action did; a failure stays on screen until dismissed."""

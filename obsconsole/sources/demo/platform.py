@@ -86,6 +86,8 @@ class DemoPlatform:
         self.seed = seed
         self.started_at = to_utc(started_at if started_at is not None else clock())
         self.incident_after_s = float(incident_after_s)
+        #: when the error stream was last polled, for its query (to count new events once)
+        self._errors_polled: dict[LogQuery, float] = {}
         self.faults = frozenset(faults)
         unknown = sorted(self.faults - PANE_BACKENDS.keys())
         if unknown:
@@ -187,22 +189,29 @@ class DemoPlatform:
         self.log_query = query
 
     async def fetch_error_stream(self, limit: int) -> ErrorStream:
-        """LogSource: the stream as the Elasticsearch source shapes it. Pure in the clock:
-        `new_events` and the rate are those of the last minute."""
+        """LogSource: the stream as the Elasticsearch source shapes it. `new_events`
+        counts the events since the previous poll of the same query (each event once);
+        the rate is that of the last minute, a pure function of the clock."""
         self._check("errors")
         now = self._now()
-        window = [e for e in logs.recent_errors(self._timeline, now, 1_000_000)
-                  if loglogic.matches(e, self.log_query)]
+        query = self.log_query
+        unfiltered = LogQuery(text=query.text, levels=query.levels)
+        seen = [e for e in logs.recent_errors(self._timeline, now, 1_000_000) if loglogic.matches(e, unfiltered)]
+        window = [e for e in seen if loglogic.matches(e, query)] if query.services else seen
         at = to_utc(self._clock())
         last_minute = sum(1 for e in window if e.timestamp.timestamp() > now - 60.0)
+        previous = self._errors_polled.get(query)
+        new = len(window) if previous is None else sum(1 for e in window if previous < e.timestamp.timestamp() <= now)
+        self._errors_polled = {query: now}
         return ErrorStream(
             events=tuple(window[:max(0, limit)]),
             histogram=loglogic.histogram(window, at, logs.WINDOW_S, 60.0),
             bucket_s=60.0,
             by_service=loglogic.by_service(window),
-            new_events=last_minute,
+            new_events=new,
             rate_per_s=last_minute / 60.0,
-            query=self.log_query,
+            query=query,
+            services=tuple(sorted({e.service for e in seen})),
         )
 
     async def fetch_security_events(self, min_level: int, limit: int) -> SecurityView:

@@ -45,7 +45,8 @@ class AlertsPane(Pane):
             Column("sev", 4),
             Column("alert", 20, flex=True),
             Column("age", 5),
-            Column("status", 11),
+            # "acked 1:29:59" whole: a countdown cut to "acked 1:29:" misleads
+            Column("status", 13),
         ]
 
     @property
@@ -140,8 +141,20 @@ class AlertsPane(Pane):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MUTATING and self.app.readonly:  # type: ignore[attr-defined]
+            # hidden; the overview screen's `readonly_notice` then says why
             return False
         return True
+
+    def empty_text(self) -> str:
+        return "no alert firing"
+
+    def action_show_service(self) -> None:
+        """`s`: the selected group's service in the error stream and the latency pane."""
+        group = self._selected_group()
+        if group is None:
+            self.app.notify("Select an alert group first.", severity="warning")
+            return
+        self.app.show_service(group.service)  # type: ignore[attr-defined]
 
     def _selected_group(self) -> AlertGroup | None:
         key = self.table.selected_key()

@@ -8,15 +8,18 @@ A pane only renders `Snapshot`s handed to it by the app (which gets them from th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Iterable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input
 
 from obsconsole.config import Context
+from obsconsole.logic import ordering
+from obsconsole.logic.sanitize import clean, inert
 from obsconsole.model import Health, Snapshot
 from obsconsole.ui.actions import bindings
 from obsconsole.ui.line import Line, WrappedLine, show
@@ -75,9 +78,22 @@ def fit_columns(columns: Sequence[Column], available: int) -> dict[str, int]:
 
 _UNSET = object()
 
+#: the key of the one row that says why a table is empty (never opens a detail)
+EMPTY_ROW = "\x00empty"
+
+
+def _plain(cell: Cell) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
 
 class PaneTable(DataTable, inherit_bindings=False):
-    """A row-cursor table whose keys come from the action table (ids `table.*`)."""
+    """A row-cursor table whose keys come from the action table (ids `table.*`).
+
+    The cursor rule, the same in every table: until the user moves the cursor, it stays
+    on the first row (the most urgent alert, the newest error), whatever the updates
+    bring; once the user has moved it, it stays on the row they chose (by key) until
+    that row goes away or they move it back to the top. `pinned_key` is that choice.
+    """
 
     BINDINGS = bindings("table")
 
@@ -89,18 +105,31 @@ class PaneTable(DataTable, inherit_bindings=False):
         # what is on screen, to send only changed cells on the next update
         self._row_keys: list[str] = []
         self._row_cells: list[list[Cell]] = []
+        #: the row the user moved the cursor to (None: the first row, whatever it is)
+        self.pinned_key: str | None = None
+        # set while rows are replaced: cursor moves then are not the user's
+        self._replacing = False
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if self._replacing or old == new:
+            return
+        # the user moved the cursor: back on the first row it follows the top again
+        self.pinned_key = None if new.row == 0 else self._key_at(new.row)
+
+    def _key_at(self, row: int) -> str | None:
+        if not 0 <= row < len(self._row_keys):
+            return None
+        return self._row_keys[row]
 
     def selected_key(self) -> str | None:
         if self.row_count == 0:
             return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # cursor outside the rows while they are being replaced
-            return None
+        return self._key_at(self.cursor_row)
 
     def replace_rows(self, columns: Sequence[tuple[str, int | None]], rows: Iterable[Row]) -> None:
-        """Show `rows` under `columns` ((label, width)), keeping the cursor on the same
-        row key and the scroll position where they were."""
+        """Show `rows` under `columns` ((label, width)), with the cursor on the row the
+        user chose (or on the first row) and that row where it was on screen."""
         rows = list(rows)
         labels = [label for label, _ in columns]
         current = [str(c.label) for c in self.columns.values()]
@@ -116,24 +145,33 @@ class PaneTable(DataTable, inherit_bindings=False):
                         self.update_cell(key, label, new_cell)
             self._row_cells = [list(cells) for _, cells in rows]
             return
-        keep_key = self.selected_key()
-        keep_scroll = self.scroll_y
-        if not same_columns:
-            self.clear(columns=True)
-            for label, width in columns:
-                self.add_column(label, width=width, key=label)
-        else:
-            self.clear()
-        for key, cells in rows:
-            self.add_row(*cells, key=key)
-        self._row_keys = [k for k, _ in rows]
-        self._row_cells = [list(cells) for _, cells in rows]
-        if keep_key is not None:
-            try:
-                self.move_cursor(row=self.get_row_index(keep_key), scroll=False)
-            except Exception:  # the row is gone: stay near where we were
-                pass
-        self.scroll_y = min(keep_scroll, self.max_scroll_y)
+        pinned = self.pinned_key
+        old_index = self._row_keys.index(pinned) if pinned in self._row_keys else 0
+        old_scroll = self.scroll_y
+        self._replacing = True
+        try:
+            if not same_columns:
+                self.clear(columns=True)
+                for label, width in columns:
+                    self.add_column(label, width=width, key=label)
+            else:
+                self.clear()
+            for key, cells in rows:
+                self.add_row(*cells, key=key)
+            self._row_keys = [k for k, _ in rows]
+            self._row_cells = [list(cells) for _, cells in rows]
+            if pinned is not None and pinned in self._row_keys:
+                index = self._row_keys.index(pinned)
+                self.move_cursor(row=index, scroll=False)
+                # the chosen row stays where it was on screen while rows come and go
+                self.scroll_y = max(0, min(old_scroll + index - old_index, self.max_scroll_y))
+            else:
+                # nothing chosen, or the chosen row is gone: the first row
+                self.pinned_key = None
+                self.move_cursor(row=0, scroll=False)
+                self.scroll_y = 0
+        finally:
+            self._replacing = False
 
 
 class Pane(Vertical):
@@ -162,6 +200,12 @@ class Pane(Vertical):
         self.interval_s: float = pane_cfg.refresh_s if pane_cfg else 10.0
         self.grace_s: float = pane_cfg.timeout_s if pane_cfg else 10.0
         self._last_error: Text | None = None
+        #: the column the rows are sorted by (its label) and the direction; None: the
+        #: pane's own order (most urgent / newest first)
+        self.sort_label: str | None = None
+        self.sort_descending = False
+        #: when the hub tries again after a failure (wall clock), for the error line
+        self.retry_at: datetime | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -187,8 +231,19 @@ class Pane(Vertical):
 
     # ------------------------------------------------------------------ data
 
-    def show_snapshot(self, snap: Snapshot[Any], health: Health, now: datetime) -> None:
-        """Take a new snapshot from the hub; re-render the body only if the data changed."""
+    @property
+    def live(self) -> bool:
+        """Mounted, in an app that is not shutting down: updates arriving otherwise (a
+        timer or a hub result racing the exit) are dropped."""
+        return self.is_mounted and bool(getattr(self.app, "live", True))
+
+    def show_snapshot(self, snap: Snapshot[Any], health: Health, now: datetime,
+                      retry_in_s: float | None = None) -> None:
+        """Take a new snapshot from the hub; re-render the body only if the data changed.
+        `retry_in_s`: after a failure, when the hub polls again."""
+        if not self.live:
+            return
+        self.retry_at = (now + timedelta(seconds=retry_in_s)) if snap.error is not None and retry_in_s is not None else None
         self.snapshot = snap
         self.health = health
         if snap.has_value:
@@ -202,23 +257,57 @@ class Pane(Vertical):
         self.refresh_status(now)
 
     def rerender(self) -> None:
-        """Render the current snapshot again (data, theme, filter or size changed)."""
+        """Render the current snapshot again (data, theme, filter, sort or size changed)."""
         value = self.snapshot.value
-        if value is None:
+        if value is None or not self.live:
             return
         self._rendered = value
         specs = list(self.columns())
         self.widths = fit_columns(specs, self.content_size.width - SCROLLBAR)
         keep = [i for i, c in enumerate(specs) if c.label in self.widths]
-        rows = []
+        shown = [c for c in specs if c.label in self.widths]
+        rows: list[Row] = []
         for key, cells in self.rows(value):
             if self._matches((key, cells)):
                 rows.append((key, [cells[i] for i in keep]))
-        self.table.replace_rows([(c.label, self.widths[c.label]) for c in specs if c.label in self.widths], rows)
+        rows = self._sorted(rows, [c.label for c in shown])
+        columns = [(c.label, self.widths[c.label]) for c in shown]
+        if not rows:
+            empty = self._empty_text()
+            if empty is not None:
+                # one column as wide as the table, one row saying why it is empty
+                width = max(10, self.content_size.width - SCROLLBAR - 2 * PAD)
+                empty.truncate(width, overflow="ellipsis")
+                columns, rows = [("", width)], [(EMPTY_ROW, [empty])]
+        self.table.replace_rows(columns, rows)
         self.after_render(value)
         sparkline = self.widths.get("cpu trend")
         if sparkline:
             self.app.sources.set_points(self.pane_id, sparkline)  # type: ignore[attr-defined]
+
+    def _sorted(self, rows: list[Row], labels: list[str]) -> list[Row]:
+        if self.sort_label is None or self.sort_label not in labels:
+            return rows
+        column = labels.index(self.sort_label)
+        texts = [(key, [_plain(c) for c in cells]) for key, cells in rows]
+        order = ordering.sorted_rows(texts, column, self.sort_descending)
+        by_key = dict(rows)
+        return [(key, by_key[key]) for key in order]
+
+    def _empty_text(self) -> Text | None:
+        """No rows: say why in the table itself (a filter that matches nothing, or the
+        pane's own word for nothing, e.g. "no alert firing")."""
+        if self.filter_text:
+            words = Text("no row matches ", style="italic")
+            words.append_text(inert(self.filter_text, max_len=40))
+            words.append(" · esc clears the filter", style="italic")
+            return words
+        empty = self.empty_text()
+        return Text(empty, style="italic") if empty else None
+
+    def empty_text(self) -> str:
+        """What an empty table says when no filter is set ("" : nothing)."""
+        return ""
 
     def width_of(self, label: str, default: int = 20) -> int:
         """The fitted width of a column (for cutting text to it)."""
@@ -256,6 +345,8 @@ class Pane(Vertical):
 
     def refresh_status(self, now: datetime) -> None:
         """Title (number, name, summary, age) and the one-line error state."""
+        if not self.live:
+            return
         snap = self.snapshot
         title = Text()
         title.append(f"{self.number} ", style="bold")
@@ -271,11 +362,11 @@ class Pane(Vertical):
             if snap.has_value:
                 title.append(coarse_age(age), style=self.palette.health(Health.UNKNOWN))
         elif snap.has_value and age is not None:
-            # On schedule, the age is only ever "at most one interval": say that, and
-            # the title (whose change repaints the whole pane) stays the same between
-            # refreshes. Late data shows its real age, in the warning style.
+            # On schedule, the age is only ever "at most one interval": say how often it
+            # refreshes, and the title (whose change repaints the whole pane) stays the
+            # same between refreshes. Late data shows its real age, in the warning style.
             if age <= self.interval_s + self.grace_s:
-                title.append(f" · ≤{short_interval(self.interval_s)}", style=self.palette.muted)
+                title.append(f" · every {short_interval(self.interval_s)}", style=self.palette.muted)
             else:
                 title.append(f" · {coarse_age(age)} old", style=self.palette.health(Health.WARNING))
         if self.paused:
@@ -284,8 +375,13 @@ class Pane(Vertical):
         if not same_cell(title, self._last_title):
             self._last_title = title
             self.border_title = title
-        subtitle = f"filter: {self.filter_text}" if self.filter_text else ""
-        if subtitle != (self.border_subtitle or ""):
+        parts = []
+        if self.sort_label is not None:
+            parts.append(f"sorted by {self.sort_label} {'↓' if self.sort_descending else '↑'}")
+        if self.filter_text:
+            parts.append(f"filter: {clean(self.filter_text, 40)}")
+        subtitle = " · ".join(parts)
+        if subtitle != str(self.border_subtitle or ""):
             self.border_subtitle = Text(subtitle) if subtitle else None
 
         error = self.query_one(".pane-error", WrappedLine)
@@ -297,13 +393,13 @@ class Pane(Vertical):
             show(error, True)
         elif snap.error is not None:
             line = Text("⚠ ", style=self.palette.health(Health.CRITICAL))
-            from obsconsole.logic.sanitize import clean
-
             line.append(clean(snap.error.one_line(), 300))
             if snap.has_value:
                 line.append(f" · showing data from {coarse_age(age)} ago", style="italic")
             if snap.failures > 1:
                 line.append(f" · {snap.failures} failures", style=self.palette.muted)
+            if self.retry_at is not None and not self.paused:
+                line.append(f" · next try {self.retry_at.astimezone(timezone.utc):%H:%M:%S} UTC", style=self.palette.muted)
             if not same_cell(line, self._last_error):
                 self._last_error = line
                 error.update(line)
@@ -318,7 +414,7 @@ class Pane(Vertical):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         key = event.row_key.value
-        if key is None:
+        if key is None or key == EMPTY_ROW:
             return
         found = self.detail(key)
         if found is None:
@@ -331,6 +427,47 @@ class Pane(Vertical):
     def on_resize(self) -> None:
         if self.snapshot.has_value:
             self.rerender()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a column header sorts by it; a second click reverses."""
+        event.stop()
+        label = str(event.label)
+        if label == self.sort_label:
+            self.sort_descending = not self.sort_descending
+        else:
+            self._sort_by(label)
+        self._resorted()
+
+    def _sort_by(self, label: str | None) -> None:
+        self.sort_label = label
+        if label is None:
+            return
+        value = self.snapshot.value
+        labels = [c.label for c in self.columns()]
+        column = labels.index(label)
+        texts = [_plain(cells[column]) for _, cells in (self.rows(value) if value is not None else ())]
+        self.sort_descending = ordering.descending_first(texts)
+
+    def _resorted(self) -> None:
+        self.rerender()
+        self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
+
+    def action_cycle_sort(self) -> None:
+        """`o`: sort by the next column (after the last: the pane's own order)."""
+        labels = [c.label for c in self.columns() if c.label in self.widths]
+        if not labels:
+            return
+        index = labels.index(self.sort_label) + 1 if self.sort_label in labels else 0
+        self._sort_by(labels[index] if index < len(labels) else None)
+        self._resorted()
+
+    def action_reverse_sort(self) -> None:
+        """`O`: reverse the sort (sorting by the first column if there was none)."""
+        if self.sort_label is None:
+            self.action_cycle_sort()
+            return
+        self.sort_descending = not self.sort_descending
+        self._resorted()
 
     # ------------------------------------------------------------------ actions
 

@@ -47,11 +47,26 @@ class ErrorsPane(Pane):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.following = True
+        #: the user held the stream with `f`
+        self.held = False
         #: the stream on screen (held still while not following)
         self.shown: ErrorStream | None = None
-        #: events that arrived while not following
+        #: events that arrived while not following (each counted once)
         self.missed = 0
+        #: every service seen in the window so far (what `s` cycles through)
+        self.services_seen: set[str] = set()
+
+    @property
+    def following(self) -> bool:
+        """Newest on top, kept in view: unless held with `f`, or the cursor was moved
+        away from the top (the rows then hold still under it)."""
+        return not self.held and not self._cursor_away()
+
+    def _cursor_away(self) -> bool:
+        try:
+            return self.table.pinned_key is not None
+        except Exception:  # not composed yet
+            return False
 
     def compose_body(self) -> ComposeResult:
         yield Line("", classes="errors-histogram")
@@ -60,14 +75,24 @@ class ErrorsPane(Pane):
 
     # ------------------------------------------------------------------ data
 
-    def show_snapshot(self, snap: Snapshot[Any], health: Health, now: Any) -> None:
-        if snap.has_value and snap.value is not self.snapshot.value:
+    def show_snapshot(self, snap: Snapshot[Any], health: Health, now: Any, retry_in_s: float | None = None) -> None:
+        if snap.has_value and snap.value is not self.snapshot.value and self.live:
+            self.services_seen.update(snap.value.services)
             if self.following or self.shown is None:
                 self.shown = snap.value
                 self.missed = 0
             else:
                 self.missed += snap.value.new_events
-        super().show_snapshot(snap, health, now)
+        super().show_snapshot(snap, health, now, retry_in_s)
+
+    def on_data_table_row_highlighted(self, event: Any) -> None:
+        """The cursor moved: back on the top row the stream follows again (and catches
+        up); away from it, the title says the view is held."""
+        if self.following and self.snapshot.has_value and self.shown is not self.snapshot.value:
+            self.shown = self.snapshot.value
+            self.missed = 0
+            self.rerender()
+        self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
 
     @property
     def events(self) -> tuple[LogEvent, ...]:
@@ -164,7 +189,8 @@ class ErrorsPane(Pane):
         if narrowed:
             text += f" · {narrowed}"
         if not self.following:
-            text += f" · HELD ({self.missed:,} new)" if self.missed else " · HELD"
+            why = "f" if self.held else "cursor · home follows"
+            text += f" · HELD ({why})" + (f" · {self.missed:,} new" if self.missed else "")
         return text
 
     def detail(self, key: str) -> tuple[str, list[tuple[str, Any]]] | None:
@@ -205,9 +231,15 @@ class ErrorsPane(Pane):
     def _narrow(self, query: LogQuery) -> None:
         """Hand the source a new query and fetch at once; show it when it arrives."""
         self.app.sources.errors.set_query(query)  # type: ignore[attr-defined]
-        self.following = True
+        self.held = False
+        self.table.pinned_key = None
         self.app.hub.refresh_now(self.pane_id)  # type: ignore[attr-defined]
         self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
+
+    def show_service(self, service: str) -> None:
+        """Narrow the stream to one service (from an alert group's `s`)."""
+        query = self._source_query()
+        self._narrow(LogQuery(text=query.text, levels=query.levels, services=(service,)))
 
     def _set_filter(self, text: str) -> None:
         """Enter in the filter box: search on the server, literally."""
@@ -224,20 +256,25 @@ class ErrorsPane(Pane):
 
     def action_cycle_service(self) -> None:
         query = self._source_query()
-        stream = self.shown
-        known = sorted({s.service for s in stream.by_service} if stream else set())
-        known = sorted(set(known) | set(query.services))
+        # every service seen in the window (not only those the current filter shows)
+        known = sorted(self.services_seen | set(query.services))
         cycle: list[tuple[str, ...]] = [()] + [(s,) for s in known]
         index = cycle.index(query.services) if query.services in cycle else 0
         services = cycle[(index + 1) % len(cycle)]
         self._narrow(LogQuery(text=query.text, levels=query.levels, services=services))
 
     def action_toggle_follow(self) -> None:
-        self.following = not self.following
-        if self.following and self.snapshot.has_value:
-            self.shown = self.snapshot.value
-            self.missed = 0
-            self.rerender()
+        """`f`: hold the view still, or follow again (newest on top, cursor there too)."""
+        if self.following:
+            self.held = True
+        else:
+            self.held = False
+            self.table.pinned_key = None
+            if self.snapshot.has_value:
+                self.shown = self.snapshot.value
+                self.missed = 0
+                self.rerender()
+            self.table.move_cursor(row=0)
         self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
 
     def action_copy_field(self) -> None:

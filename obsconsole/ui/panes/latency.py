@@ -73,6 +73,14 @@ class LatencyPane(Pane):
             if self.snapshot.has_value:
                 self.after_render(self.snapshot.value)
 
+    def select_service(self, service: str) -> None:
+        """Put the cursor on `service` (its p95 is then charted), as if the user had."""
+        try:
+            row = self.table.get_row_index(service)
+        except Exception:  # not a service this pane shows
+            return
+        self.table.move_cursor(row=row)
+
     def _selected(self, value: tuple[ServiceLatency, ...]) -> ServiceLatency | None:
         if not value:
             return None
