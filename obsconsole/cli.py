@@ -12,11 +12,12 @@ import asyncio
 import dataclasses
 import json
 import sys
+import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from obsconsole import __version__
+from obsconsole import __version__, locations
 from obsconsole.config import Config, ConfigError, demo_config, find_config_path, load_config
 
 PROG = "obsconsole"
@@ -41,15 +42,43 @@ DESCRIPTION
     Press ? in the console for every key, ctrl+p or : for the command palette.
 """
 
-EPILOG = """\
-COMMANDS
-    run         The console for the configured context (the default command).
-    demo        The console against a built-in synthetic platform: six hosts, five
-                services, and a scripted incident about 20 s after start that
-                recovers about two minutes later. Needs no backend and no config.
-    snapshot    Headless: wait until every pane has its first result (or --timeout),
-                write SVG, plain text or JSON, and exit with the worst health shown.
-    check       For each configured backend: reachable or not, version, latency.
+#: every command: (one-line summary, description). The description opens the command's
+#: own --help and is its entry under COMMANDS in `obsconsole --help`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": (
+        "the console for the configured context (default)",
+        "The console for the configured context (the default command).",
+    ),
+    "demo": (
+        "the console against the built-in synthetic platform",
+        "The console against a built-in synthetic platform: six hosts, five services, "
+        "and a scripted incident about 20 s after start that recovers about two minutes "
+        "later. Needs no backend and no config.",
+    ),
+    "snapshot": (
+        "write the panes headless as svg, txt or json",
+        "Headless: wait until every pane has its first result (or --timeout), write SVG, "
+        "plain text or JSON, and exit with the worst health shown: 0/1/2/3 "
+        "(OK/WARNING/CRITICAL/UNKNOWN).",
+    ),
+    "check": (
+        "reachability, version and latency of each backend",
+        "For each configured backend: reachable or not, version, latency. Exits 0 when "
+        "every backend answers, 3 otherwise.",
+    ),
+}
+
+
+def _commands_section() -> str:
+    lines = ["COMMANDS"]
+    for name, (_, description) in COMMANDS.items():
+        wrapped = textwrap.wrap(description, width=70) or [""]
+        lines.append(f"    {name:<12}{wrapped[0]}")
+        lines.extend(f"    {'':<12}{rest}" for rest in wrapped[1:])
+    return "\n".join(lines) + "\n"
+
+
+EPILOG = _commands_section() + """\
 
 FILES
     $XDG_CONFIG_HOME/obsconsole/config.yaml    the config (see config.example.yaml)
@@ -75,18 +104,18 @@ EXAMPLES
 
 
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
-    """Options accepted before and after the command."""
+    """Options accepted before and after the command (in the parser's own options
+    section: one heading, not two)."""
     default = argparse.SUPPRESS if suppress else None
-    g = parser.add_argument_group("options")
-    g.add_argument("--config", metavar="PATH", default=default,
-                   help="config file (default: $OBSCONSOLE_CONFIG, then $XDG_CONFIG_HOME/obsconsole/config.yaml)")
-    g.add_argument("--context", metavar="NAME", default=default, help="context (environment) of the config to use")
-    g.add_argument("--theme", metavar="NAME", default=default, help="dark, light, high-contrast, monochrome or a user theme")
-    g.add_argument("--keymap", metavar="NAME", default=default, help="default, vim, emacs or a user keymap")
-    g.add_argument("--readonly", action="store_true", default=argparse.SUPPRESS if suppress else False,
-                   help="hide every action that changes a system (ack, silence, runbooks)")
-    g.add_argument("--refresh", metavar="SECONDS", type=_positive_float, default=default,
-                   help="refresh every pane at this interval instead of the configured ones")
+    parser.add_argument("--config", metavar="PATH", default=default,
+                        help="config file (default: $OBSCONSOLE_CONFIG, then $XDG_CONFIG_HOME/obsconsole/config.yaml)")
+    parser.add_argument("--context", metavar="NAME", default=default, help="context (environment) of the config to use")
+    parser.add_argument("--theme", metavar="NAME", default=default, help="dark, light, high-contrast, monochrome or a user theme")
+    parser.add_argument("--keymap", metavar="NAME", default=default, help="default, vim, emacs or a user keymap")
+    parser.add_argument("--readonly", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="hide every action that changes a system (ack, silence, runbooks)")
+    parser.add_argument("--refresh", metavar="SECONDS", type=_positive_float, default=default,
+                        help="refresh every pane at this interval instead of the configured ones")
 
 
 def _positive_float(text: str) -> float:
@@ -130,22 +159,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"obsconsole {__version__}")
     _common(parser, suppress=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # `prog`: the sub-commands' usage lines read `usage: obsconsole snapshot …` (the main
+    # parser's usage is suppressed, which argparse would otherwise build them from).
+    # The list itself is the COMMANDS section of the epilog.
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog=PROG, help=argparse.SUPPRESS)
 
-    p_run = sub.add_parser("run", help="the console for the configured context (default)",
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    _common(p_run, suppress=True)
+    def command(name: str) -> argparse.ArgumentParser:
+        summary, description = COMMANDS[name]
+        p = sub.add_parser(name, help=summary, description=description)
+        _common(p, suppress=True)
+        return p
 
-    p_demo = sub.add_parser("demo", help="the console against the built-in synthetic platform",
-                            description="Run the console against a built-in synthetic AI GYM platform "
-                            "with a scripted incident about 20 s after start.")
-    _common(p_demo, suppress=True)
+    command("run")
+
+    p_demo = command("demo")
     p_demo.add_argument("--seed", type=int, default=1, help="fixes the demo's randomness (default 1)")
 
-    p_snap = sub.add_parser("snapshot", help="write the panes headless as svg, txt or json",
-                            description="Wait until every pane has its first result or --timeout, "
-                            "write the format, exit 0/1/2/3 (OK/WARNING/CRITICAL/UNKNOWN).")
-    _common(p_snap, suppress=True)
+    p_snap = command("snapshot")
     p_snap.add_argument("--demo", action="store_true", help="use the built-in demo platform")
     p_snap.add_argument("--seed", type=int, default=1, help="demo seed (default 1)")
     p_snap.add_argument("--format", choices=("svg", "txt", "json"), default="txt", help="output format (default txt)")
@@ -158,8 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_snap.add_argument("--elapsed", type=float, default=0.0, metavar="S",
                         help="demo only: pretend the demo has been running S seconds (60 shows the incident)")
 
-    p_check = sub.add_parser("check", help="reachability, version and latency of each backend")
-    _common(p_check, suppress=True)
+    p_check = command("check")
     p_check.add_argument("--demo", action="store_true", help="check the built-in demo platform")
     return parser
 
@@ -176,7 +205,7 @@ def _load(args: argparse.Namespace, demo: bool) -> Config:
         if path is None:
             raise UsageError(
                 "no config file: give --config PATH or set OBSCONSOLE_CONFIG, or create "
-                "~/.config/obsconsole/config.yaml (see config.example.yaml); "
+                f"{locations.describe_default_config_file()} (see config.example.yaml); "
                 "`obsconsole demo` needs none"
             )
         if not Path(path).is_file():

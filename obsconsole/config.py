@@ -7,7 +7,8 @@ the file, the key path and the reason, e.g.
 `config.yaml: contexts.prod.prometheus.url: not a URL: 'htp:/x'`.
 
 The dataclasses below are the contract the rest of the program relies on; the loader
-(`load_config`, `demo_config`) fills them and is the only place that reads YAML.
+(`load_config`, `demo_config`) fills them and is the only place that reads YAML. The
+loader reports every mistake it can find, one line each, not only the first.
 """
 
 from __future__ import annotations
@@ -30,14 +31,32 @@ PANE_IDS: tuple[str, ...] = ("infra", "latency", "errors", "slo", "alerts", "sec
 
 
 class ConfigError(Exception):
-    """A config problem, rendered as one line: `file: key.path: reason`."""
+    """A config problem, rendered as one line: `file: key.path: reason`.
+
+    The loader carries on past a mistake where it can, so one error may hold several
+    problems (`problems`, in file order): then `str()` is one line per problem and
+    `file`, `key_path` and `reason` are the first one's.
+    """
 
     def __init__(self, file: str, key_path: str, reason: str) -> None:
         self.file = file
         self.key_path = key_path
         self.reason = reason
+        self.problems: tuple[ConfigError, ...] = (self,)
         where = f"{file}: {key_path}: " if key_path else f"{file}: "
         super().__init__(where + reason)
+
+    @classmethod
+    def of(cls, errors: Sequence[ConfigError]) -> ConfigError:
+        """One error for all the problems of `errors` (at least one)."""
+        problems = tuple(p for e in errors for p in e.problems)
+        if len(problems) == 1:
+            return problems[0]
+        first = problems[0]
+        combined = cls(first.file, first.key_path, first.reason)
+        combined.problems = problems
+        combined.args = ("\n".join(str(p) for p in problems),)
+        return combined
 
 
 # --------------------------------------------------------------------------- thresholds
@@ -306,6 +325,9 @@ class Config:
     theme: str = "dark"
     keymap: str = "default"
     audit_log: str | None = None
+    #: ring the terminal bell on a new critical alert group or when the console turns
+    #: CRITICAL (the toast and the terminal title change either way)
+    bell: bool = True
 
     @property
     def context(self) -> Context:
@@ -328,8 +350,8 @@ DEFAULT_SLOS: tuple[SLODefinition, ...] = (
         window_s=_h(24 * 30),
         fast=BurnWindow(14.4, _h(1), _h(5 / 60)),
         slow=BurnWindow(6.0, _h(6), _h(0.5)),
-        good_query='sum(rate(http_requests_total{{{service_label}="{service}",status=~"2.."}}[{window}]))',
-        total_query='sum(rate(http_requests_total{{{service_label}="{service}"}}[{window}]))',
+        good_query='sum(rate(http_requests_total{{service_label}="{service}",status=~"2.."}[{window}]))',
+        total_query='sum(rate(http_requests_total{{service_label}="{service}"}[{window}]))',
     ),
     SLODefinition(
         id="api-latency",
@@ -340,8 +362,8 @@ DEFAULT_SLOS: tuple[SLODefinition, ...] = (
         fast=BurnWindow(10.0, _h(10 / 60), _h(2 / 60)),
         slow=BurnWindow(2.0, _h(1), _h(5 / 60)),
         # FIX (SPEC §7): a ratio of requests under 2 s, not a p95 value
-        good_query='sum(rate(http_request_duration_seconds_bucket{{{service_label}="{service}",le=~"2|2.0"}}[{window}]))',
-        total_query='sum(rate(http_request_duration_seconds_count{{{service_label}="{service}"}}[{window}]))',
+        good_query='sum(rate(http_request_duration_seconds_bucket{{service_label}="{service}",le=~"2|2.0"}[{window}]))',
+        total_query='sum(rate(http_request_duration_seconds_count{{service_label}="{service}"}[{window}]))',
     ),
     SLODefinition(
         id="ai-conversation-success",
@@ -351,7 +373,7 @@ DEFAULT_SLOS: tuple[SLODefinition, ...] = (
         window_s=_h(24 * 7),
         fast=BurnWindow(8.0, _h(0.25), _h(2 / 60)),
         slow=BurnWindow(2.0, _h(2), _h(0.25)),
-        good_query='sum(rate(aigym_conversations_total{{status="completed"}}[{window}]))',
+        good_query='sum(rate(aigym_conversations_total{status="completed"}[{window}]))',
         total_query="sum(rate(aigym_conversations_total[{window}]))",
     ),
     SLODefinition(
@@ -367,9 +389,28 @@ DEFAULT_SLOS: tuple[SLODefinition, ...] = (
     ),
 )
 """SPEC §7. The source gives one window per burn condition; the short windows here
-(1/12 of the long, the SRE workbook's ratio) are ours. Queries are templates: `{window}`
-(a PromQL duration), `{service_label}` (labels.service) and `{service}`; literal braces
-are doubled."""
+(1/12 of the long, the SRE workbook's ratio) are ours. Queries are PromQL with three
+placeholders (`fill_slo_query`): `{window}` (a PromQL duration), `{service_label}`
+(labels.service) and `{service}`; every other brace is PromQL's own, written as is."""
+
+
+SLO_QUERY_PLACEHOLDERS: tuple[str, ...] = ("window", "service", "service_label")
+"""The names an SLO query may use in braces: `{window}`, `{service}`, `{service_label}`."""
+
+# `{name}`: a placeholder. PromQL's own braces hold matchers (`{job="x"}`), never a bare
+# name, so the two cannot be confused.
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def fill_slo_query(template: str, values: Mapping[str, str]) -> str:
+    """An SLO query with its placeholders replaced by `values` (keyed by
+    SLO_QUERY_PLACEHOLDERS); every other brace is left exactly as written."""
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return values[name] if name in SLO_QUERY_PLACEHOLDERS else match.group(0)
+
+    return _PLACEHOLDER.sub(fill, template)
 
 
 DEFAULT_CHANNELS: tuple[Channel, ...] = (
@@ -461,7 +502,7 @@ def load_config(
         environ: variables for `${VAR}` substitution (default: `os.environ`).
 
     Raises:
-        ConfigError: the first problem found, as `FILE: KEY.PATH: reason`.
+        ConfigError: every problem found, one `FILE: KEY.PATH: reason` line each.
     """
     file = str(path)
     env = os.environ if environ is None else environ
@@ -494,18 +535,26 @@ def load_config(
             have = ", ".join(contexts)
             raise ConfigError(file, "context", f"no context '{chosen}' (have: {have})")
     current = context or values.get("context") or next(iter(contexts))
+    audit_log = values.get("audit_log")
+    if contexts[current].demo is not None:
+        # acks on the synthetic platform are make-believe: never in the real audit log,
+        # but beside it (`demo-<name>`), so a chosen directory is still respected
+        real = Path(audit_log) if audit_log else None
+        audit_log = real.with_name(f"demo-{real.name}") if real else locations.demo_audit_log()
+    audit_log = str(audit_log or locations.default_audit_log())
     return Config(
         path=file,
         contexts=contexts,
         current_context=current,
-        audit_log=values.get("audit_log") or str(locations.default_audit_log()),
-        **_kwargs(values, "theme", "keymap"),
+        audit_log=audit_log,
+        **_kwargs(values, "theme", "keymap", "bell"),
     )
 
 
 def demo_config(seed: int = 1) -> Config:
     """The built-in configuration: one context, "demo", running the synthetic platform
-    with the SPEC's default panes, thresholds, SLOs, channels and label aliases."""
+    with the SPEC's default panes, thresholds, SLOs, channels and label aliases. Its
+    actions are audited in `locations.demo_audit_log()`, apart from the real log."""
     demo = Context(
         name="demo",
         demo=DemoSettings(seed=seed),
@@ -517,7 +566,7 @@ def demo_config(seed: int = 1) -> Config:
         path=DEMO_CONFIG_PATH,
         contexts={"demo": demo},
         current_context="demo",
-        audit_log=str(locations.default_audit_log()),
+        audit_log=str(locations.demo_audit_log()),
     )
 
 
@@ -628,8 +677,38 @@ class _At:
     def index(self, i: int, value: Any = None) -> _At:
         return _At(self.file, self.base_dir, f"{self.path}[{i}]", value)
 
+    def error(self, reason: str) -> ConfigError:
+        return ConfigError(self.file, self.path, reason)
+
     def fail(self, reason: str) -> NoReturn:
-        raise ConfigError(self.file, self.path, reason)
+        raise self.error(reason)
+
+
+class _Problems:
+    """Collects the mistakes of independent parts (the keys of a mapping, the items of a
+    list) so that one run reports them all; `check()` raises them together."""
+
+    def __init__(self) -> None:
+        self.errors: list[ConfigError] = []
+
+    def add(self, error: ConfigError) -> None:
+        self.errors.append(error)
+
+    def read(self, reader: Callable[[_At], Any], at: _At) -> Any:
+        """`reader(at)`, or _FAILED after recording its error."""
+        try:
+            return reader(at)
+        except ConfigError as exc:
+            self.errors.append(exc)
+            return _FAILED
+
+    def check(self) -> None:
+        if self.errors:
+            raise ConfigError.of(self.errors)
+
+
+_FAILED: Any = object()
+"""What `_Problems.read` returns for a part that failed (never reaches a dataclass)."""
 
 
 Reader = Callable[[_At], Any]
@@ -703,15 +782,20 @@ def _substitute(at: _At, env: Mapping[str, str]) -> str:
 
 
 def _substitute_tree(at: _At, env: Mapping[str, str]) -> Any:
-    """Substitute in every string value (keys are left alone)."""
+    """Substitute in every string value (keys are left alone); every bad or unset
+    reference is reported, not only the first."""
     value = at.value
     if isinstance(value, str):
         return _substitute(at, env)
+    problems = _Problems()
     if isinstance(value, dict):
-        return {k: _substitute_tree(at.key(k, v), env) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute_tree(at.index(i, v), env) for i, v in enumerate(value)]
-    return value
+        out: Any = {k: problems.read(lambda a: _substitute_tree(a, env), at.key(k, v)) for k, v in value.items()}
+    elif isinstance(value, list):
+        out = [problems.read(lambda a: _substitute_tree(a, env), at.index(i, v)) for i, v in enumerate(value)]
+    else:
+        return value
+    problems.check()
+    return out
 
 
 # --------------------------------------------------------------------------- scalars
@@ -965,16 +1049,28 @@ def _fields(at: _At, schema: Mapping[str, Reader], required: Sequence[str] = ())
     """Check a mapping against `schema` and read each key that has a value.
 
     Unknown keys fail with a did-you-mean; a key set to null counts as absent (so an
-    emptied-out block in YAML is not an error unless the key is required).
+    emptied-out block in YAML is not an error unless the key is required). Every key is
+    read even when an earlier one failed, and all the mistakes are raised together, in
+    file order; a missing required key comes last, and is not reported when an unknown
+    key is its misspelling (one mistake, one line).
     """
     raw = _mapping(at)
-    for key in raw:
+    problems = _Problems()
+    values: dict[str, Any] = {}
+    misspelt: set[str] = set()
+    for key, value in raw.items():
         if key not in schema:
-            at.key(key).fail(f"unknown key ({_suggest(key, list(schema))})")
+            problems.add(at.key(key).error(f"unknown key ({_suggest(key, list(schema))})"))
+            misspelt.update(difflib.get_close_matches(key, list(schema), n=1))
+        elif value is not None:
+            read = problems.read(schema[key], at.key(key, value))
+            if read is not _FAILED:
+                values[key] = read
     for key in required:
-        if raw.get(key) is None:
-            at.fail(f"missing required key '{key}'")
-    return {key: schema[key](at.key(key, value)) for key, value in raw.items() if value is not None}
+        if raw.get(key) is None and key not in misspelt:
+            problems.add(at.error(f"missing required key '{key}'"))
+    problems.check()
+    return values
 
 
 def _list(item: Reader, *, single_ok: bool = True, non_empty: bool = False) -> Reader:
@@ -988,14 +1084,20 @@ def _list(item: Reader, *, single_ok: bool = True, non_empty: bool = False) -> R
             at.fail(f"expected a list, got {_show(value)}")
         if non_empty and not value:
             at.fail("must not be empty")
-        return tuple(item(at.index(i, v)) for i, v in enumerate(value))
+        problems = _Problems()
+        items = tuple(problems.read(item, at.index(i, v)) for i, v in enumerate(value))
+        problems.check()
+        return items
 
     return read
 
 
 def _str_map(value_reader: Reader) -> Reader:
     def read(at: _At) -> dict[str, Any]:
-        return {k: value_reader(at.key(k, v)) for k, v in _mapping(at).items()}
+        problems = _Problems()
+        out = {k: problems.read(value_reader, at.key(k, v)) for k, v in _mapping(at).items()}
+        problems.check()
+        return out
 
     return read
 
@@ -1017,22 +1119,28 @@ def _unique(at: _At, keys: Sequence[str], noun: str, field_name: str | None) -> 
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
+def _header(name: str, item: _At) -> str | None:
+    value = item.value
+    if not _HEADER_NAME.fullmatch(name):
+        item.fail("not a valid HTTP header name")
+    if value is None:
+        return None
+    # A tenant id such as `X-Scope-OrgID: 1` is an int to YAML; values may be secret.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        item.fail("invalid value: expected a string")
+    return _clean_secret(item, value)
+
+
 def _headers(at: _At) -> dict[str, str]:
+    problems = _Problems()
     out: dict[str, str] = {}
     for name, value in _mapping(at).items():
-        item = at.key(name, value)
-        if not _HEADER_NAME.fullmatch(name):
-            item.fail("not a valid HTTP header name")
-        if value is None:
-            continue
-        # A tenant id such as `X-Scope-OrgID: 1` is an int to YAML; values may be secret.
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str):
-            item.fail("invalid value: expected a string")
-        text = _clean_secret(item, value)
-        if text is not None:  # an empty value (unset ${VAR:-}) sends no header
+        text = problems.read(lambda item: _header(name, item), at.key(name, value))
+        if text is not None and text is not _FAILED:  # empty (unset ${VAR:-}): no header
             out[name] = text
+    problems.check()
     return out
 
 
@@ -1275,15 +1383,19 @@ def _panes(at: _At) -> Panes:
     raw = _fields(at, {pane: lambda item: item.value for pane in PANE_IDS})
     schedules = dict(DEFAULT_PANES)
     extras: dict[str, Any] = {}
+    problems = _Problems()
     for pane, value in raw.items():
         own = _PANE_EXTRAS.get(pane, {})
         schema = {**_PANE_SCHEMA, **{key: reader for key, (reader, _) in own.items()}}
-        values = _fields(at.key(pane, value), schema)
+        values = problems.read(lambda item: _fields(item, schema), at.key(pane, value))
+        if values is _FAILED:
+            continue
         schedules[pane] = replace(
             DEFAULT_PANES[pane],
             **_kwargs(values, "enabled", refresh="refresh_s", timeout="timeout_s"),
         )
         extras.update({own[key][1]: v for key, v in values.items() if key in own})
+    problems.check()
     return Panes(refresh=schedules, **extras)
 
 
@@ -1376,6 +1488,24 @@ def _derived_burns(window_s: float) -> tuple[BurnWindow, BurnWindow]:
     return BurnWindow(14.4, fast_long, fast_long / 12), BurnWindow(6.0, slow_long, slow_long / 12)
 
 
+def _slo_query(at: _At) -> str:
+    """PromQL with the SLO_QUERY_PLACEHOLDERS: an unknown `{name}` is a typo; doubled
+    braces are the old template syntax (they would reach Prometheus as they are)."""
+    text = _string(at)
+    shown = [f"{{{name}}}" for name in SLO_QUERY_PLACEHOLDERS]
+    for match in _PLACEHOLDER.finditer(text):
+        if match.group(1) not in SLO_QUERY_PLACEHOLDERS:
+            close = difflib.get_close_matches(match.group(0), shown, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "expected " + ", ".join(shown[:-1]) + f" or {shown[-1]}"
+            at.fail(f"unknown placeholder '{match.group(0)}' ({hint})")
+    if "{{" in _PLACEHOLDER.sub("_", text) or "}}" in _PLACEHOLDER.sub("_", text):
+        at.fail(
+            "doubled braces: write PromQL's braces as they are, single "
+            f"(only {', '.join(shown[:-1])} and {shown[-1]} are replaced)"
+        )
+    return text
+
+
 _SLO_SCHEMA: Mapping[str, Reader] = {
     "id": _name,
     "service": _name,
@@ -1385,8 +1515,8 @@ _SLO_SCHEMA: Mapping[str, Reader] = {
     "fast_burn": _burn,
     "slow_burn": _burn,
     "source": _choice(SLO_SOURCES, "source"),
-    "good_query": _string,
-    "total_query": _string,
+    "good_query": _slo_query,
+    "total_query": _slo_query,
 }
 _DEFAULT_SLOS_BY_ID: Mapping[str, SLODefinition] = {s.id: s for s in DEFAULT_SLOS}
 
@@ -1545,11 +1675,16 @@ def _contexts(at: _At) -> dict[str, Context]:
     if not raw:
         at.fail("must define at least one context")
     out: dict[str, Context] = {}
+    problems = _Problems()
     for name, value in raw.items():
         item = at.key(name, value)
         if not name.strip():
-            item.fail("context name must not be empty")
-        out[name] = _context(item, name)
+            problems.add(item.error("context name must not be empty"))
+            continue
+        ctx = problems.read(lambda i: _context(i, name), item)
+        if ctx is not _FAILED:
+            out[name] = ctx
+    problems.check()
     return out
 
 
@@ -1558,5 +1693,6 @@ _TOP_SCHEMA: Mapping[str, Reader] = {
     "theme": _name,
     "keymap": _name,
     "audit_log": _path,
+    "bell": _bool,
     "contexts": _contexts,
 }

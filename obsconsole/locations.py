@@ -18,10 +18,13 @@ def _xdg_base(variable: str, fallback: str) -> Path:
     The XDG spec says relative values must be ignored: a relative path would depend on
     the directory the console happened to be started from.
     """
+    return _xdg_value(variable) or Path.home() / fallback
+
+
+def _xdg_value(variable: str) -> Path | None:
+    """`$variable` when it is set to an absolute path (the only values that count)."""
     value = os.environ.get(variable, "")
-    if value and os.path.isabs(value):
-        return Path(value)
-    return Path.home() / fallback
+    return Path(value) if value and os.path.isabs(value) else None
 
 
 def config_dir() -> Path:
@@ -49,3 +52,17 @@ def default_audit_log() -> Path:
     """Where actions are audited unless the config says otherwise:
     `state_dir()/audit.jsonl`."""
     return state_dir() / "audit.jsonl"
+
+
+def demo_audit_log() -> Path:
+    """Where the demo's actions are audited: `state_dir()/demo-audit.jsonl`. Acks on the
+    synthetic platform are make-believe and stay out of the real audit log."""
+    return state_dir() / "demo-audit.jsonl"
+
+
+def describe_default_config_file() -> str:
+    """The default config file as a message should name it: under `$XDG_CONFIG_HOME`
+    when that is in effect, with the path it stands for, else `~/.config/...`."""
+    if _xdg_value("XDG_CONFIG_HOME") is not None:
+        return f"$XDG_CONFIG_HOME/{APP_NAME}/config.yaml ({config_dir() / 'config.yaml'})"
+    return f"~/.config/{APP_NAME}/config.yaml"

@@ -8,6 +8,8 @@ ESC as the visible ␛ (U+241B), so the corpus's own sequences never appear verb
 
 from __future__ import annotations
 
+import re
+
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,9 +79,21 @@ def _control_runs(text: str) -> list[bytes]:
     return runs
 
 
+#: the console's own sequences, which are not leaks: its terminal title (the state and the
+#: context name, made inert) and its reset, and the links it draws for web addresses it
+#: checked (printable ASCII only, nothing that could end the sequence early)
+OWN = re.compile(
+    rb"\x1b\]2;obsconsole \xc2\xb7 (?:OK|WARNING|CRITICAL|UNKNOWN) \xc2\xb7 [^\x00-\x1f\x7f]*?\x07"
+    rb"|\x1b\]2;\x07"
+    rb"|\x1b\]8;(?:id=[0-9]+)?;https?://[!-~]+?\x1b\\"
+    rb"|\x1b\]8;;\x1b\\"
+)
+
+
 def leaks(raw: bytes) -> list[str]:
     """What in `raw` (a terminal's byte stream) came from the corpus as live control
     sequences, one description each; empty when everything was shown inert."""
+    raw = OWN.sub(b"", raw)
     found = [f"{what}: {seq!r}" for what, seq in NEVER.items() if seq in raw]
     for entry in short():
         for run in _control_runs(entry.text):

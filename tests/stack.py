@@ -9,6 +9,10 @@ two Alertmanagers. Free ports, one work directory (configs, data, one log per pr
 a start-up failure quotes the last 30 lines), everything stopped at the end, also when a
 test fails.
 
+A missing package skips the tests that need it, and the terminal summary says which and
+why; under CI (`CI=true`, as `.ci/run` runs) it fails them instead, with one line naming
+the Debian package: a CI run without its real servers must not pass while testing nothing.
+
 Fixtures (registered by `pytest_plugins = ["tests.stack"]` in tests/conftest.py):
     stack                     module:   Prometheus + 1 Alertmanager + node-exporter + sample
     fresh_stack               function: `stack` after reset() (healthy services, no silences)
@@ -30,6 +34,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -49,6 +54,8 @@ BINARIES = {
     "alertmanager": ("prometheus-alertmanager", "prometheus-alertmanager"),
     "amtool": ("amtool", "prometheus-alertmanager"),
     "node_exporter": ("prometheus-node-exporter", "prometheus-node-exporter"),
+    # not a server: the terminal the pty tests drive the app in (`require("tmux")`)
+    "tmux": ("tmux", "tmux"),
 }
 #: the binaries a stack runs
 SERVERS = ("prometheus", "alertmanager", "node_exporter")
@@ -69,9 +76,51 @@ def binary(name: str) -> str | None:
     return shutil.which(BINARIES[name][0])
 
 
-def missing_binaries(names: tuple[str, ...] = SERVERS) -> list[str]:
-    """'executable (Debian package X)' for each missing binary."""
-    return [f"{BINARIES[n][0]} (Debian package {BINARIES[n][1]})" for n in names if binary(n) is None]
+def missing_packages(names: tuple[str, ...] = SERVERS) -> list[str]:
+    """The Debian packages of the missing binaries among `names` (each once, in order)."""
+    return list(dict.fromkeys(BINARIES[n][1] for n in names if binary(n) is None))
+
+
+def not_installed(packages: list[str]) -> str:
+    """One line: what is missing and the command that installs it."""
+    verb = "is" if len(packages) == 1 else "are"
+    return f"{', '.join(packages)} {verb} not installed: apt-get install {' '.join(packages)}"
+
+
+def under_ci() -> bool:
+    """`CI` is set to something other than empty, 0, false or no (CI=true in .ci/run)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+#: the not_installed() lines given this session (for the terminal summary)
+_NOT_INSTALLED: set[str] = set()
+
+
+def require(*names: str) -> None:
+    """In a test or fixture: the binaries `names` (keys of BINARIES, default SERVERS) must
+    be installed. A missing one skips the test, or fails it under CI, with one line
+    naming its Debian package."""
+    packages = missing_packages(names or SERVERS)
+    if not packages:
+        return
+    message = not_installed(packages)
+    _NOT_INSTALLED.add(message)
+    if under_ci():
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per missing package set: how many tests it skipped (or failed, under CI).
+    `-ra` lists every test; this says in one place what to install."""
+    if not _NOT_INSTALLED:
+        return
+    outcome = "failed: CI=true" if under_ci() else "skipped"
+    reports = [r for key in ("skipped", "error", "failed") for r in terminalreporter.stats.get(key, [])]
+    terminalreporter.write_sep("-", "real servers")
+    for message in sorted(_NOT_INSTALLED):
+        count = sum(1 for r in reports if message in getattr(r, "longreprtext", ""))
+        terminalreporter.write_line(f"{message} ({count} test{'' if count == 1 else 's'} {outcome})")
 
 
 def free_port() -> int:
@@ -230,6 +279,26 @@ class Stack:
             for silence in httpx.get(f"{url}/api/v2/silences", timeout=5).json():
                 if silence["status"]["state"] != "expired":
                     httpx.delete(f"{url}/api/v2/silence/{silence['id']}", timeout=5)
+
+    @contextmanager
+    def without_status_series(self, service: str, status: str = "500") -> Iterator[None]:
+        """While inside: the sample service stops exporting `service`'s series with that
+        status (counter and histogram), as a client library that creates label children
+        lazily does for a service that never failed. Restored (at 0) on exit. Needs the
+        in-process sample service, and the service must not be told to fail meanwhile."""
+        sample = self.sample
+        if sample is None:
+            raise RuntimeError("without_status_series needs the in-process sample service")
+        endpoint = sys.modules[type(sample).__module__].ENDPOINT.get(service, "/")
+        with sample.lock:
+            sample.requests.remove(service, endpoint, status)
+            sample.duration.remove(service, endpoint, status)
+        try:
+            yield
+        finally:
+            with sample.lock:
+                sample.requests.labels(service, endpoint, status)
+                sample.duration.labels(service, endpoint, status)
 
     def query(self, promql: str, at: float | None = None) -> list[dict[str, Any]]:
         """An instant query (at unix time `at`, default now); returns data.result."""
@@ -407,9 +476,9 @@ def start_stack(
     False runs it as a process like the others (scripts/stack up).
     instance_label: node-exporter's `instance` label (relabelled), e.g. hostile text.
     extra_services: more sample services (in-process only), e.g. with a hostile name."""
-    missing = missing_binaries()
+    missing = missing_packages()
     if missing:
-        raise RuntimeError("not installed: " + ", ".join(missing))
+        raise RuntimeError(not_installed(missing))
     workdir.mkdir(parents=True, exist_ok=True)
     rules = workdir / "rules.yml"
     rules.write_text(shortened_rules(RULES.read_text()))
@@ -518,14 +587,8 @@ def _cluster_args(index: int, cluster_ports: list[int]) -> list[str]:
 # --------------------------------------------------------------------------- fixtures
 
 
-def _require_binaries() -> None:
-    missing = missing_binaries()
-    if missing:
-        pytest.skip("not installed: " + ", ".join(missing) + " (scripts/test installs them)")
-
-
 def _stack_fixture(factory: pytest.TempPathFactory, name: str, **kwargs: Any) -> Iterator[Stack]:
-    _require_binaries()
+    require(*SERVERS)
     started = start_stack(factory.mktemp(name), **kwargs)
     try:
         yield started
@@ -587,9 +650,9 @@ def _cmd_up(opts: argparse.Namespace, workdir: Path) -> int:
             print(f"a stack is already up in {workdir}: `scripts/stack down` first", file=sys.stderr)
             return 1
         state.unlink()
-    missing = missing_binaries()
+    missing = missing_packages()
     if missing:
-        print("not installed: " + ", ".join(missing), file=sys.stderr)
+        print(f"scripts/stack: {not_installed(missing)}", file=sys.stderr)
         return 2
     try:
         stack = start_stack(workdir, opts.alertmanagers, clustered=opts.clustered, sample_in_process=False)

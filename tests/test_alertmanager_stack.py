@@ -4,6 +4,7 @@ SPEC §4 rules (tests/stack.py). Pilot drives the console as a person would."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,12 @@ import httpx
 
 from obsconsole.actions.audit import actor
 from obsconsole.config import load_config
-from obsconsole.logic.silences import matchers_for_group, matches
+from obsconsole.logic.silences import matches
+from obsconsole.model import Matcher
 from obsconsole.ui.ack import AckScreen
 from obsconsole.ui.app import ObsConsoleApp
 from obsconsole.ui.panes.base import PaneTable
+from tests.matcher_cases import CASES
 from tests.test_prometheus_stack import write_config
 
 WIDE = (120, 40)
@@ -85,12 +88,18 @@ async def test_ack_creates_the_silence_and_shift_a_expires_it(fresh_stack, tmp_p
         await until(pilot, lambda: active_silences(am), "the silence in Alertmanager")
         (silence,) = active_silences(am)
         group = app.overview.pane("alerts")._selected_group()
-        expected = matchers_for_group(group, "service")
-        assert {(m["name"], m["value"], m["isRegex"]) for m in silence["matchers"]} == {
-            (m.name, m.value, m.is_regex) for m in expected}
+        # the group is APIErrorRateHigh, joined by APIResponseTimeHigh if an earlier
+        # test's latency has not been forgotten yet
+        alertname = {
+            ("APIErrorRateHigh",): Matcher("alertname", "APIErrorRateHigh"),
+            ("APIErrorRateHigh", "APIResponseTimeHigh"): Matcher(
+                "alertname", "APIErrorRateHigh|APIResponseTimeHigh", is_regex=True),
+        }[tuple(sorted({a.name for a in group.alerts}))]
+        expected = (alertname, Matcher("service", "aigym-api"), Matcher("category", "application"))
+        assert sorted((m["name"], m["value"], m["isRegex"], m.get("isEqual", True)) for m in silence["matchers"]) == sorted(
+            (m.name, m.value, m.is_regex, m.is_equal) for m in expected)
         fired = next(a for a in group.alerts if a.name == "APIErrorRateHigh")
         assert matches(expected, fired.labels)  # the silence selects the alert we acked
-        assert ("service", "aigym-api", False) in {(m["name"], m["value"], m["isRegex"]) for m in silence["matchers"]}
         assert silence["createdBy"] == actor()
         assert silence["comment"] == f"ACK by {actor()}"
         ends = datetime.fromisoformat(silence["endsAt"].replace("Z", "+00:00"))
@@ -165,3 +174,55 @@ async def test_killing_prometheus_stales_the_metric_panes_only_and_they_recover(
             fresh_stack.start_prometheus()
         await until(pilot, lambda: not any(app.overview.pane(p).has_class("-error") for p in metric_panes),
                     "the metric panes to recover without a keypress", timeout_s=60)
+
+
+def test_alertmanager_silences_exactly_what_the_matcher_table_says(fresh_stack) -> None:
+    """The case table of tests/matcher_cases.py (also checked against the console's own
+    `silences.matches` in tests/test_silences.py), against the real Alertmanager: one
+    alert per case, one silence per case with the case's matchers (plus the case's own
+    label, so cases cannot silence each other), and Alertmanager says which alerts it
+    silenced."""
+    am = fresh_stack.alertmanager_urls[0]
+    now = datetime.now(timezone.utc)
+
+    def stamp(t: datetime) -> str:
+        return t.isoformat().replace("+00:00", "Z")
+
+    def post_alerts(ends: datetime) -> None:
+        body = [{"labels": {**case.labels, "matcher_case": case.id},
+                 "startsAt": stamp(now - timedelta(minutes=1)), "endsAt": stamp(ends)} for case in CASES]
+        response = httpx.post(f"{am}/api/v2/alerts", json=body, timeout=5)
+        assert response.status_code == 200, response.text
+
+    post_alerts(now + timedelta(minutes=10))
+    created: list[str] = []
+    try:
+        refused: dict[str, bool] = {}
+        for case in CASES:
+            matchers = [{"name": m.name, "value": m.value, "isRegex": m.is_regex, "isEqual": m.is_equal}
+                        for m in case.matchers]
+            matchers.append({"name": "matcher_case", "value": case.id, "isRegex": False, "isEqual": True})
+            response = httpx.post(f"{am}/api/v2/silences", timeout=5, json={
+                "matchers": matchers, "startsAt": stamp(now), "endsAt": stamp(now + timedelta(minutes=10)),
+                "createdBy": "tests/test_alertmanager_stack.py", "comment": case.id})
+            refused[case.id] = response.status_code == 400
+            if response.status_code == 200:
+                created.append(response.json()["silenceID"])
+            else:
+                assert response.status_code == 400, f"{case.id}: {response.status_code} {response.text}"
+        assert refused == {case.id: case.refused for case in CASES}
+
+        expected = {case.id: case.silenced for case in CASES}
+
+        def seen() -> dict[str, bool]:
+            return {a["labels"]["matcher_case"]: bool(a["status"]["silencedBy"])
+                    for a in fresh_stack.alerts() if "matcher_case" in a["labels"]}
+
+        deadline = time.monotonic() + 15
+        while seen() != expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert seen() == expected
+    finally:
+        for silence_id in created:
+            httpx.delete(f"{am}/api/v2/silence/{silence_id}", timeout=5)
+        post_alerts(now)  # resolved: gone from the alerts list

@@ -32,8 +32,9 @@ def ids(buf: EventBuffer) -> list[str]:
 
 
 def test_a_buffer_needs_room_for_at_least_one_event() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^capacity must be >= 1$"):
         EventBuffer(0)
+    assert len(EventBuffer(1)) == 0
 
 
 def test_events_are_listed_newest_first() -> None:
@@ -80,6 +81,21 @@ def test_a_full_buffer_drops_the_oldest_and_counts_them() -> None:
     assert len(buf) == 3
     assert buf.dropped == 2
     assert buf.get("a") is None and buf.get("b") is None
+
+
+def test_the_dropped_count_adds_up_over_several_overflowing_fetches() -> None:
+    buf: EventBuffer[Ev] = EventBuffer(2)
+    buf.merge([ev("a", 1), ev("b", 2), ev("c", 3)])
+    assert buf.dropped == 1
+    buf.merge([ev("d", 4), ev("e", 5)])
+    assert buf.dropped == 3
+    assert ids(buf) == ["e", "d"]
+
+
+def test_a_buffer_filled_exactly_to_capacity_drops_nothing() -> None:
+    buf: EventBuffer[Ev] = EventBuffer(3)
+    assert buf.merge([ev("a", 1), ev("b", 2), ev("c", 3)]) == 3
+    assert (ids(buf), buf.dropped) == (["c", "b", "a"], 0)
 
 
 def test_a_huge_fetch_keeps_only_the_newest_capacity_events() -> None:

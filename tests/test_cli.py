@@ -132,3 +132,85 @@ def test_options_are_accepted_after_the_command(capsys) -> None:
                  "--at", AT, "--format", "txt", "--size", "120x40"])
     assert "READ-ONLY" in capsys.readouterr().out
     assert code == 0
+
+
+# --------------------------------------------------------------------------- help
+
+
+COMMANDS = ("run", "demo", "snapshot", "check")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_command_help_shows_its_usage_a_description_and_one_options_heading(command: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exited.value.code == 0
+    assert out.startswith(f"usage: obsconsole {command} [-h] [--config PATH]")
+    description = out.split("\n\n")[1]
+    assert not description.startswith("options:") and len(description.split()) >= 5, description
+    assert [line for line in out.splitlines() if line.endswith(":") and not line.startswith(" ")] == ["options:"]
+
+
+def test_main_help_describes_every_command_and_has_one_options_heading(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert [line for line in out.splitlines() if line.endswith(":") and not line.startswith(" ")] == ["options:"]
+    section = out.split("\nCOMMANDS\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    described = {line.split()[0]: line.split(None, 1)[1] for line in section if not line.startswith("      ")}
+    assert list(described) == list(COMMANDS)
+    assert all(len(text.split()) >= 5 for text in described.values()), described
+
+
+# --------------------------------------------------------------------------- config errors
+
+
+def test_a_config_with_two_mistakes_reports_both_one_line_each(tmp_path: Path, capsys) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(
+        "contexts:\n"
+        "  prod:\n"
+        "    prometheus: {url: 'htp:/x'}\n"
+        "    ack_duration: soon\n"
+    )
+    code = main(["snapshot", "--config", str(cfg), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.splitlines() == [
+        f"{cfg}: contexts.prod.prometheus.url: not a URL: 'htp:/x'",
+        f"{cfg}: contexts.prod.ack_duration: expected a duration like '30s', '5m' or '1h30m', got 'soon'",
+    ]
+
+
+def test_missing_config_names_xdg_config_home_when_it_is_set(isolated_env: Path, capsys) -> None:
+    code = main(["check"])
+    err = capsys.readouterr().err
+    assert code == 2
+    expected = isolated_env / "config" / "obsconsole" / "config.yaml"
+    assert f"$XDG_CONFIG_HOME/obsconsole/config.yaml ({expected})" in err
+    assert "~/.config" not in err and err.count("\n") == 1
+
+
+def test_missing_config_names_the_home_default_without_xdg_config_home(
+    monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    monkeypatch.setenv("HOME", "/nonexistent-home")
+    code = main(["check"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "~/.config/obsconsole/config.yaml" in err and "XDG_CONFIG_HOME" not in err
+
+
+# --------------------------------------------------------------------------- demo audit
+
+
+def test_obsconsole_demo_audits_apart_from_the_real_audit_log(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Acks on the synthetic platform never land in the real audit log."""
+    from obsconsole.ui.app import ObsConsoleApp
+
+    started: list[Path] = []
+    monkeypatch.setattr(ObsConsoleApp, "run", lambda self, *a, **k: started.append(self.audit.path))
+    assert main(["demo"]) == 0
+    assert started == [isolated_env / "state" / "obsconsole" / "demo-audit.jsonl"]

@@ -22,6 +22,7 @@ from obsconsole.config import (
     Panes,
     Thresholds,
     demo_config,
+    fill_slo_query,
     find_config_path,
     load_config,
     parse_duration,
@@ -180,6 +181,53 @@ def test_missing_contexts_is_a_missing_required_key(write) -> None:
 def test_missing_file_is_reported(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
     assert error_of(str(missing)) == f"{missing}: file not found"
+
+
+# --------------------------------------------------------------------------- several mistakes
+
+
+def test_every_mistake_is_reported_one_line_each_in_file_order(write) -> None:
+    path = write("""\
+        contexts:
+          prod:
+            prometheus: {url: 'htp:/x', timeout: fast}
+            panes: {infra: {refresh: 0s}}
+          staging:
+            alertmanager: am:9093
+    """)
+    assert error_of(path).splitlines() == [
+        "config.yaml: contexts.prod.prometheus.url: not a URL: 'htp:/x'",
+        "config.yaml: contexts.prod.prometheus.timeout: expected a duration like '30s', '5m' or '1h30m', got 'fast'",
+        "config.yaml: contexts.prod.panes.infra.refresh: must be greater than zero, got '0s'",
+        "config.yaml: contexts.staging.alertmanager: not a URL: 'am:9093'",
+    ]
+
+
+def test_every_unset_variable_is_reported(write) -> None:
+    path = write(in_prod("prometheus: {url: '${PROM_URL}', bearer_token: '${PROM_TOKEN}'}"))
+    assert error_of(path).splitlines() == [
+        "config.yaml: contexts.prod.prometheus.url: environment variable PROM_URL is not set",
+        "config.yaml: contexts.prod.prometheus.bearer_token: environment variable PROM_TOKEN is not set",
+    ]
+
+
+def test_a_misspelt_required_key_is_one_mistake_not_two(write) -> None:
+    path = write(in_prod("prometheus: {ulr: 'http://p:9090'}"))
+    assert error_of(path) == "config.yaml: contexts.prod.prometheus.ulr: unknown key (did you mean 'url'?)"
+
+
+def test_several_mistakes_keep_the_first_as_the_errors_file_key_and_reason(write) -> None:
+    path = write(in_prod("prometheus: {url: 'htp:/x'}\nack_duration: -5m"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    error = caught.value
+    assert (error.file, error.key_path, error.reason) == (
+        "config.yaml", "contexts.prod.prometheus.url", "not a URL: 'htp:/x'",
+    )
+    assert [str(p) for p in error.problems] == [
+        "config.yaml: contexts.prod.prometheus.url: not a URL: 'htp:/x'",
+        "config.yaml: contexts.prod.ack_duration: must be greater than zero, got '-5m'",
+    ]
 
 
 # --------------------------------------------------------------------------- error classes
@@ -606,6 +654,64 @@ def test_burn_short_window_defaults_to_a_twelfth_and_must_be_shorter(write) -> N
     assert error_of(path) == "config.yaml: contexts.prod.slos[0].fast_burn.short: must be shorter than long ('5m')"
 
 
+def test_slo_queries_are_promql_as_written_with_named_placeholders(write) -> None:
+    """Single braces are PromQL's; only {window}, {service} and {service_label} are ours."""
+    path = write(in_prod(f"""\
+        {PROM}
+        slos:
+          - id: content
+            service: aigym-content
+            target: 99%
+            window: 7d
+            good_query: sum(increase(http_requests_total{{{{service_label}}="{{service}}",status=~"2.."}}[{{window}}]))
+            total_query: sum(increase(http_requests_total{{service="aigym-content"}}[{{window}}]))
+    """))
+    (slo,) = load_config(path, environ={}).context.slos
+    assert slo.good_query == 'sum(increase(http_requests_total{{service_label}="{service}",status=~"2.."}[{window}]))'
+    assert slo.total_query == 'sum(increase(http_requests_total{service="aigym-content"}[{window}]))'
+
+
+def test_the_default_slo_queries_fill_to_plain_promql() -> None:
+    auth, _latency, conversations, _db = DEFAULT_SLOS
+    values = {"window": "1h", "service": auth.service, "service_label": "job"}
+    assert fill_slo_query(auth.good_query, values) == (
+        'sum(rate(http_requests_total{job="aigym-auth",status=~"2.."}[1h]))'
+    )
+    assert fill_slo_query(conversations.good_query, values) == (
+        'sum(rate(aigym_conversations_total{status="completed"}[1h]))'
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        (
+            'sum(rate(x{service="{service}"}[{windw}]))',
+            "unknown placeholder '{windw}' (did you mean '{window}'?)",
+        ),
+        (
+            'sum(rate(x{job="{cluster}"}[5m]))',
+            "unknown placeholder '{cluster}' (expected {window}, {service} or {service_label})",
+        ),
+        (
+            'sum(rate(x{{status=~"2.."}}[{window}]))',
+            "doubled braces: write PromQL's braces as they are, single "
+            "(only {window}, {service} and {service_label} are replaced)",
+        ),
+    ],
+    ids=["misspelt", "unknown", "doubled"],
+)
+def test_a_bad_slo_query_placeholder_is_a_config_error(write, query: str, reason: str) -> None:
+    path = write(in_prod(f"""\
+        {PROM}
+        slos:
+          - id: api-latency
+            good_query: 'sum(rate(x[{{window}}]))'
+            total_query: '{query}'
+    """))
+    assert error_of(path) == f"config.yaml: contexts.prod.slos[0].total_query: {reason}"
+
+
 def test_empty_slo_and_channel_lists_mean_none(write) -> None:
     path = write(in_prod(f"{PROM}\nslos: []\nchannels: []"))
     ctx = load_config(path, environ={}).context
@@ -726,8 +832,19 @@ def test_demo_config_is_one_demo_context_with_spec_defaults(clean_env: Path) -> 
     assert ctx.panes == Panes() and ctx.thresholds == Thresholds()
     assert ctx.slos == DEFAULT_SLOS and ctx.channels == DEFAULT_CHANNELS
     assert dict(ctx.labels.aliases) == {"authentication": "aigym-auth"}
-    assert config.audit_log == str(clean_env / ".local" / "state" / "obsconsole" / "audit.jsonl")
+    # the demo's acks are make-believe: never in the real audit log
+    assert config.audit_log == str(clean_env / ".local" / "state" / "obsconsole" / "demo-audit.jsonl")
     assert demo_config().context.demo == DemoSettings(seed=1)
+
+
+def test_demo_actions_are_audited_apart_from_the_real_log(isolated_env: Path) -> None:
+    demo_log = str(isolated_env / "state" / "obsconsole" / "demo-audit.jsonl")
+    assert demo_config().audit_log == demo_log
+    # a config file's demo context too; a log the file names gets a demo- sibling
+    assert load_config(EXAMPLE, context="demo", environ={}).audit_log == demo_log
+    env = {"OBSCONSOLE_AUDIT_LOG": "/var/log/oc/audit.jsonl"}
+    assert load_config(EXAMPLE, context="demo", environ=env).audit_log == "/var/log/oc/demo-audit.jsonl"
+    assert load_config(EXAMPLE, context="prod", environ=env).audit_log == "/var/log/oc/audit.jsonl"
 
 
 def test_top_level_x_keys_hold_shared_yaml_anchors(write) -> None:

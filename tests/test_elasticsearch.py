@@ -243,6 +243,23 @@ async def test_a_failing_server_is_one_line_naming_it(es, tmp_path: Path, fault,
     assert "\n" not in message and "Traceback" not in message and len(message) < 300
 
 
+@pytest.mark.parametrize("status", [400, 500, 503])
+async def test_an_error_answered_as_a_plain_string_is_the_panes_one_line_error(
+    es, tmp_path: Path, status: int
+) -> None:
+    """Older servers and proxies in front of Elasticsearch answer `{"error": "text"}`
+    instead of `{"error": {"type", "reason"}}`: the text is the error line, on one line."""
+    put(es, [doc(1, now() - timedelta(minutes=1))])
+    src = source(tmp_path, es)
+    es.fail_next(status=status, body={"error": "index [aigym-errors-2026.11.28]\n  is   closed", "status": status})
+    with pytest.raises(SourceError) as caught:
+        await src.fetch_error_stream(100)
+    await src.aclose()
+    assert caught.value.kind == "bad_response"
+    assert caught.value.message == (
+        f"elasticsearch at {es.url}: HTTP {status}: index [aigym-errors-2026.11.28] is closed")
+
+
 async def test_describe_reports_the_version_and_an_unreachable_cluster(es, tmp_path: Path) -> None:
     src = source(tmp_path, es)
     (status,) = await src.describe()

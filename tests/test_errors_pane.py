@@ -106,6 +106,6 @@ async def test_y_copies_the_trace_id_of_the_selected_event() -> None:
         app.copy_to_clipboard = copied.append  # what would go out as OSC 52
         await settle(pilot)
         await pilot.press("3", "down", "y")
-        await pilot.pause()
+        await wait_until(pilot, lambda: copied, "the copy")
         selected = events(app)[1]
         assert copied == [selected.trace_id]

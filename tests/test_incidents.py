@@ -16,6 +16,7 @@ from obsconsole.logic.incidents import (
     worst_severity,
 )
 from obsconsole.model import Alert, AlertGroup, Severity
+from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
 
 UTC = timezone.utc
 #: noon UTC: inside slack-engineering's 08-20 UTC active hours
@@ -148,6 +149,35 @@ def test_groups_are_ordered_most_severe_first_then_newest() -> None:
     ]
 
 
+def test_groups_of_one_severity_are_listed_newest_activity_first() -> None:
+    # "a" started first but its latest alert (4 min) is the newest: it leads; ties on the
+    # latest alert keep a stable order by key (service, then category)
+    groups = group_alerts(
+        [
+            alert(0, service="a"),
+            alert(4, service="a"),
+            alert(3, service="b"),
+            alert(1, service="c"),
+            alert(1, service="d", category="security"),
+            alert(1, service="d", category="performance"),
+        ]
+    )
+    assert [(g.service, g.category) for g in groups] == [
+        ("a", "application"),
+        ("b", "application"),
+        ("c", "application"),
+        ("d", "performance"),
+        ("d", "security"),
+    ]
+    assert [g.last_at for g in groups] == [
+        datetime(2025, 3, 4, 12, 4, tzinfo=UTC),
+        datetime(2025, 3, 4, 12, 3, tzinfo=UTC),
+        datetime(2025, 3, 4, 12, 1, tzinfo=UTC),
+        datetime(2025, 3, 4, 12, 1, tzinfo=UTC),
+        datetime(2025, 3, 4, 12, 1, tzinfo=UTC),
+    ]
+
+
 def test_no_alerts_no_groups() -> None:
     assert group_alerts([]) == ()
     assert worst_severity([]) is None
@@ -189,6 +219,13 @@ def test_ten_minutes_in_pagerduty_escalates_again_in_five_minutes() -> None:
     assert reached["pagerduty-oncall"][1] == pytest.approx(5 * 60)
     # slack-engineering steps 0, 30, 60: next in 20 min
     assert reached["slack-engineering"][1] == pytest.approx(20 * 60)
+
+
+def test_at_the_moment_of_a_step_the_countdown_is_to_the_following_step() -> None:
+    # exactly 15 min in: pagerduty's 15-min step has just happened, the next is at 30
+    group = group_of(alert(NOON))
+    reached = route_map(group, NOON + timedelta(minutes=15))
+    assert reached["pagerduty-oncall"][1] == pytest.approx(15 * 60)
 
 
 def test_the_countdown_is_measured_from_the_first_alert_of_the_group() -> None:

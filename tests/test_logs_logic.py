@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from obsconsole.logic import logs
 from obsconsole.model import LogEvent, LogLevel, LogQuery
+from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
 
 T0 = datetime(2026, 11, 28, 14, 0, tzinfo=timezone.utc)
 
@@ -54,6 +55,54 @@ def test_histogram_counts_per_aligned_bucket_with_empty_buckets_and_nothing_outs
     assert bars[-1].start == T0 + timedelta(minutes=5)
 
 
+def test_a_search_never_matches_a_field_the_event_does_not_have() -> None:
+    bare = event(1, message="m")  # no component, trace_id, correlation_id, error
+    assert not logs.matches(bare, LogQuery(text="xx"))
+    assert not logs.matches(bare, LogQuery(text="none"))
+
+
+def test_an_empty_window_or_bucket_gives_no_histogram() -> None:
+    now = T0 + timedelta(minutes=5)
+    assert logs.histogram([event(1, 10)], now, window_s=300, bucket_s=0) == ()
+    assert logs.histogram([event(1, 10)], now, window_s=0, bucket_s=60) == ()
+    assert logs.histogram([event(1, 10)], now, window_s=-300, bucket_s=60) == ()
+    assert logs.histogram([event(1, 10)], now, window_s=300, bucket_s=-60) == ()
+
+
+def test_one_second_buckets_over_one_second_count_each_second() -> None:
+    now = T0 + timedelta(seconds=0.5)
+    bars = logs.histogram([event(1, -0.5), event(2, 0), event(3, 0.25), event(4, 0.75)], now, window_s=1, bucket_s=1)
+    assert [(b.start, b.count) for b in bars] == [
+        (datetime(2026, 11, 28, 13, 59, 59, tzinfo=timezone.utc), 1),
+        (datetime(2026, 11, 28, 14, 0, 0, tzinfo=timezone.utc), 2),
+    ]
+
+
+def test_an_event_just_before_the_first_bucket_is_not_counted_in_it() -> None:
+    now = T0 + timedelta(minutes=5, seconds=30)  # first bucket starts at T0
+    bars = logs.histogram([event(1, -1), event(2, -0.001), event(3, 0)], now, window_s=300, bucket_s=60)
+    assert [b.count for b in bars] == [1, 0, 0, 0, 0, 0]
+
+
+def test_services_are_ranked_by_count_not_name_and_ties_by_name() -> None:
+    events = ([event(i, service="zeta", component="db") for i in range(3)]
+              + [event(10, service="beta", component="x"), event(11, service="alpha", component="y")]
+              + [event(20, service="zeta", component="api"), event(21, service="zeta", component="api"),
+                 event(22, service="zeta", component="web"), event(23, service="zeta", component="cache")])
+    out = logs.by_service(events)
+    assert [(s.service, s.count) for s in out] == [("zeta", 7), ("alpha", 1), ("beta", 1)]
+    assert out[0].components == (("db", 3), ("api", 2), ("cache", 1), ("web", 1))
+
+
+def test_by_service_shows_ten_services_and_ten_components_unless_told() -> None:
+    events = [event(i, service=f"svc-{i:02d}", component="c") for i in range(12)]
+    events += [event(100 + i, service="svc-00", component=f"comp-{i:02d}") for i in range(12)]
+    out = logs.by_service(events)
+    assert [s.service for s in out] == ["svc-00"] + [f"svc-{i:02d}" for i in range(1, 10)]
+    assert [c for c, _ in out[0].components] == ["c"] + [f"comp-{i:02d}" for i in range(9)]
+    assert len(logs.by_service(events, top=12)) == 12
+
+
 def test_by_service_ranks_services_and_their_components() -> None:
     events = [event(1, component="db"), event(2, component="db"), event(3, component="handler"),
               event(4, service="aigym-auth", component="")]
@@ -79,6 +128,38 @@ def test_tail_state_forgets_ids_older_than_the_lag_and_jumps_on_a_flood() -> Non
     assert len(tail) == 11  # ids at 89..99 s are kept, older ones forgotten
     tail.jump(T0 + timedelta(seconds=500))
     assert tail.since == T0 + timedelta(seconds=490) and len(tail) == 0
+
+
+def test_a_jump_before_the_first_event_starts_the_tail_there() -> None:
+    tail = logs.TailState(lag_s=10)
+    assert tail.since is None
+    tail.jump(T0)
+    assert tail.watermark == T0
+    assert tail.since == datetime(2026, 11, 28, 13, 59, 50, tzinfo=timezone.utc)
+    assert [e.id for e in tail.admit([event(1, 5)])] == ["e1"]
+
+
+def test_a_jump_backwards_never_moves_the_watermark_back() -> None:
+    tail = logs.TailState(lag_s=10)
+    tail.admit([event(i, i) for i in range(95, 101)])  # newest at 100 s
+    tail.jump(T0 + timedelta(seconds=50))
+    assert tail.watermark == T0 + timedelta(seconds=100)
+    assert tail.since == T0 + timedelta(seconds=90)
+    # nothing delivered is forgotten or delivered again
+    assert len(tail) == 6
+    assert tail.admit([event(i, i) for i in range(95, 101)]) == []
+    tail.jump(T0 + timedelta(seconds=100))  # to the watermark itself: no change either
+    assert tail.watermark == T0 + timedelta(seconds=100) and len(tail) == 6
+
+
+def test_a_jump_forward_moves_the_watermark_and_forgets_what_falls_behind_the_lag() -> None:
+    tail = logs.TailState(lag_s=10)
+    tail.admit([event(1, 0), event(2, 8)])
+    tail.jump(T0 + timedelta(seconds=15))
+    assert tail.watermark == T0 + timedelta(seconds=15)
+    assert tail.since == T0 + timedelta(seconds=5)
+    assert len(tail) == 1  # e2 (8 s) is inside the lag, e1 (0 s) is not
+    assert tail.admit([event(2, 8)]) == []
 
 
 @given(st.text(), st.text(), st.text())

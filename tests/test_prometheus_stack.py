@@ -11,9 +11,13 @@ from typing import Any
 import pytest
 
 from obsconsole.config import load_config
+from obsconsole.model import SLODefinition
 from obsconsole.logic import slo as slo_logic
 from obsconsole.model import SLOState
 from obsconsole.sources.prometheus import PrometheusSource
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.yaml"
 
 
 def utc_now() -> datetime:
@@ -110,6 +114,32 @@ async def test_the_5xx_ratio_matches_the_injected_share(fresh_stack, tmp_path: P
     assert auth.requests_per_s == pytest.approx(200, rel=0.15)
 
 
+
+async def test_a_service_without_5xx_series_reads_zero_and_one_without_requests_reads_null(
+    fresh_stack, tmp_path: Path
+) -> None:
+    """A service serving 200 req/s that never failed has no `status=~"5.."` series at all
+    (client libraries create label children on first use): its 5xx ratio is 0, not
+    "no data". Only a service with no requests in the window has no ratio (0/0)."""
+    src = source_for(tmp_path, fresh_stack)
+    fresh_stack.degrade("aigym-conversations", requests_per_tick=0)
+    with fresh_stack.without_status_series("aigym-api", "500"):
+
+        def settled() -> bool:
+            # the api's 5xx series has left the 10 s window, the conversations' requests too
+            no_5xx = fresh_stack.query('rate(http_requests_total{service="aigym-api",status=~"5.."}[10s])') == []
+            idle = fresh_stack.query('sum(rate(http_requests_total{service="aigym-conversations"}[10s])) == 0')
+            return no_5xx and bool(idle)
+
+        fresh_stack.wait_until(settled, 40, "no 5xx series for aigym-api, no requests for aigym-conversations")
+        services = {s.service: s for s in await src.fetch_latency()}
+    api, conversations = services["aigym-api"], services["aigym-conversations"]
+    assert api.error_ratio == 0.0
+    assert api.requests_per_s == pytest.approx(200, rel=0.15)
+    assert conversations.error_ratio is None
+    assert conversations.requests_per_s == 0.0
+
+
 EDGE_SLO = """    slos:
       - id: edge-availability
         service: aigym-edge-functions
@@ -118,8 +148,8 @@ EDGE_SLO = """    slos:
         window: 20s
         fast_burn: {factor: 1.5, long: 10s, short: 5s}
         slow_burn: {factor: 3, long: 20s, short: 10s}
-        good_query: 'sum(rate(http_requests_total{{service="{service}",status=~"2.."}}[{window}]))'
-        total_query: 'sum(rate(http_requests_total{{service="{service}"}}[{window}]))'
+        good_query: 'sum(rate(http_requests_total{service="{service}",status=~"2.."}[{window}]))'
+        total_query: 'sum(rate(http_requests_total{service="{service}"}[{window}]))'
 """
 
 
@@ -220,3 +250,35 @@ async def test_the_default_database_slo_reads_supabase_db_transactions(fresh_sta
     assert status.sli is not None and status.sli < 1.0
     assert slo_logic.burn_rate(measured.error_ratios[db.fast.short_s], db.target) == pytest.approx(2.0, abs=0.4)
 
+
+
+def windows_of(slo: SLODefinition) -> list[float]:
+    return sorted({slo.window_s, slo.fast.long_s, slo.fast.short_s, slo.slow.long_s, slo.slow.short_s})
+
+
+async def test_the_example_configs_slo_queries_run_on_a_real_prometheus(stack) -> None:
+    """config.example.yaml as shipped, its prod context pointed at the stack: every SLO
+    query it builds (the four defaults and its own, written with PromQL's braces) is
+    accepted by Prometheus, and the SLO pane's fetch measures them."""
+    ctx = load_config(EXAMPLE, environ={"PROM_URL": stack.prometheus_url}).contexts["prod"]
+    src = PrometheusSource(ctx.backends.prometheus, ctx, utc_now)
+    assert [s.id for s in ctx.slos] == [
+        "auth-availability", "api-latency", "ai-conversation-success", "database-performance", "content-availability",
+    ]
+    content = ctx.slos[-1]
+    assert src.q.slo_error_ratio(content, 3600) == (
+        '1 - ((sum(increase(http_requests_total{service="aigym-content",status=~"2.."}[1h]))) '
+        '/ (sum(increase(http_requests_total{service="aigym-content"}[1h]))))'
+    )
+    for slo in ctx.slos:
+        for window in windows_of(slo):
+            stack.query(src.q.slo_error_ratio(slo, window))  # raises on HTTP 400 (a parse error)
+
+    async def measured():
+        found = {m.slo_id: m for m in await src.fetch_slo_measurements(ctx.slos)}
+        return found if found["database-performance"].error_ratio_window is not None else None
+
+    found = await eventually(measured, "the database SLO measured on the stack")
+    assert 0.0 <= found["auth-availability"].error_ratio_window <= 1.0
+    # the stack has no aigym-content service: no data, not an error
+    assert found["content-availability"].error_ratio_window is None

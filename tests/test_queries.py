@@ -319,3 +319,17 @@ async def test_describe_lists_the_demo_backends_and_nothing_without_them() -> No
     assert {s.backend for s in demo} == set(PANE_BACKENDS.values())
     assert all(s.reachable for s in demo)
     assert await build_sources(Context(name="bare"), frozen).describe() == []
+
+
+def test_a_demo_service_that_never_fails_reads_a_zero_error_ratio_not_no_data() -> None:
+    """As on a real Prometheus (the `or … * 0` in PromQL.error_ratio): a healthy service
+    with traffic has a 5xx ratio of 0, never None (shown as no data)."""
+    from obsconsole.sources.demo.curves import Timeline
+    from obsconsole.sources.demo.metrics import service_latency
+    from obsconsole.sources.demo.topology import ServiceSpec
+
+    flawless = ServiceSpec("aigym-flawless", ("aigym-api-1",), 0.05, 0.1, 0.2, 0.0, 40, 0)
+    latency = service_latency(Timeline(1, NOW.timestamp(), 20.0), flawless, NOW.timestamp() + 60)
+    assert latency.error_ratio == 0.0
+    assert latency.requests_per_s is not None and latency.requests_per_s > 0
+    assert jsonable(latency)["error_ratio"] == 0.0

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
 
-from obsconsole.logic.sanitize import DEFAULT_MAX_LEN, clean, inert, inert_cell, to_str
+from obsconsole.logic.sanitize import DEFAULT_MAX_LEN, _build_table, clean, inert, inert_cell, to_str
 
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -264,6 +264,68 @@ def test_a_cell_keeps_its_style_and_no_markup() -> None:
     assert cell.plain == "[red]x[/red]"
     assert cell.style == "bold"
     assert cell.spans == []
+
+
+def test_a_limit_of_zero_keeps_only_the_marker_and_a_negative_limit_keeps_everything() -> None:
+    assert clean("abc", max_len=0) == " … [+3 chars]"
+    assert clean("abc", max_len=-1) == "abc"
+    assert clean("x" * 1_000, max_len=-1) == "x" * 1_000
+
+
+def test_inert_honours_its_limit_and_has_no_style_unless_given() -> None:
+    text = inert("abcdef", max_len=3)
+    assert text.plain == "abc … [+3 chars]"
+    assert text.style == ""
+    assert inert_cell("abc", 10).style == ""
+
+
+def test_a_cell_of_stacked_combining_marks_is_bounded_and_says_it_was_cut() -> None:
+    # "zalgo" text: few cells wide, but any number of characters. A cell processes at
+    # most max(64, 4 × width) characters and shows how many it left out.
+    wide = inert_cell("a" * 30 + "\u0301" * 150, 40)
+    assert wide.plain == "a" * 30 + "\u0301" * 130 + " … [+20 c…"
+    narrow = inert_cell("a" * 5 + "\u0301" * 100, 10)
+    assert narrow.plain == "a" * 5 + "\u0301" * 59 + " … […"
+    # within the bound nothing is cut
+    assert inert_cell("a" * 30 + "\u0301" * 130, 40).plain == "a" * 30 + "\u0301" * 130
+
+
+# --------------------------------------------------------------------------- the tables
+# _build_table runs at import, so a mutation tool cannot reach it through clean():
+# the tables are checked here directly, entry by entry.
+
+C0_PICTURES = "␀␁␂␃␄␅␆␇␈␉␊␋␌␍␎␏␐␑␒␓␔␕␖␗␘␙␚␛␜␝␞␟"
+C1_MARKS = (
+    "⟨80⟩ ⟨81⟩ ⟨82⟩ ⟨83⟩ ⟨84⟩ ⟨85⟩ ⟨86⟩ ⟨87⟩ ⟨88⟩ ⟨89⟩ ⟨8A⟩ ⟨8B⟩ ⟨8C⟩ ⟨8D⟩ ⟨8E⟩ ⟨8F⟩ "
+    "⟨90⟩ ⟨91⟩ ⟨92⟩ ⟨93⟩ ⟨94⟩ ⟨95⟩ ⟨96⟩ ⟨97⟩ ⟨98⟩ ⟨99⟩ ⟨9A⟩ ⟨9B⟩ ⟨9C⟩ ⟨9D⟩ ⟨9E⟩ ⟨9F⟩"
+).split()
+BIDI_MARKS = {
+    0x061C: "⟨U+061C⟩", 0x200E: "⟨U+200E⟩", 0x200F: "⟨U+200F⟩", 0x202A: "⟨U+202A⟩",
+    0x202B: "⟨U+202B⟩", 0x202C: "⟨U+202C⟩", 0x202D: "⟨U+202D⟩", 0x202E: "⟨U+202E⟩",
+    0x2066: "⟨U+2066⟩", 0x2067: "⟨U+2067⟩", 0x2068: "⟨U+2068⟩", 0x2069: "⟨U+2069⟩",
+}
+
+
+def expected_table(*, tab: str, lf: str, cr: str, separator: str) -> dict[int, str]:
+    table = {code: picture for code, picture in zip(range(0x20), C0_PICTURES)}
+    table.update({0x7F: "␡", 0x09: tab, 0x0A: lf, 0x0D: cr, 0x2028: separator, 0x2029: separator})
+    table.update({code: mark for code, mark in zip(range(0x80, 0xA0), C1_MARKS)})
+    table.update(BIDI_MARKS)
+    return table
+
+
+def test_the_one_line_table_shows_every_control_and_folds_line_breaks() -> None:
+    assert _build_table(keep_newlines=False) == expected_table(tab=" ", lf="⏎", cr="␍", separator="⏎")
+
+
+def test_the_multiline_table_keeps_newlines_and_drops_carriage_returns() -> None:
+    assert _build_table(keep_newlines=True) == expected_table(tab=" ", lf="\n", cr="", separator="\n")
+
+
+def test_the_pictures_are_the_unicode_control_pictures() -> None:
+    # the literal pictures above are U+2400..U+241F, and ␡ is U+2421
+    assert [ord(c) for c in C0_PICTURES] == list(range(0x2400, 0x2420))
+    assert len(C1_MARKS) == 32
 
 
 # --------------------------------------------------------------------------- properties

@@ -82,6 +82,38 @@ def test_overspent_budget_makes_the_slo_violated() -> None:
     assert status.state.health is Health.CRITICAL
 
 
+def test_errors_exactly_at_the_allowance_leave_exactly_no_budget() -> None:
+    # 0.1 % errors against a 99.9 % objective: 1 - 0.999 is 0.0010000000000000009 in
+    # binary, yet the budget reads 0, not 1e-15 left
+    assert budget_remaining(0.001, 0.999) == 0.0
+    assert budget_remaining(0.01, 0.99) == 0.0
+    assert budget_remaining(0.5, 0.5) == 0.0
+
+
+def test_a_budget_a_hair_from_zero_is_not_rounded_away() -> None:
+    # 0.0999 % errors: 0.1 % of the budget left, far above float noise
+    assert budget_remaining(0.000999, 0.999) == pytest.approx(0.001, abs=1e-12)
+    assert budget_remaining(0.000999, 0.999) > 0
+    assert budget_remaining(0.001001, 0.999) == pytest.approx(-0.001, abs=1e-12)
+
+
+def test_an_slo_with_exactly_no_budget_left_is_violated_not_at_risk_or_negative() -> None:
+    status = evaluate(AUTH, measure(0.001))
+    assert status.budget_remaining == 0.0
+    assert status.state is SLOState.VIOLATED
+    assert status.state.value == "violated"
+    assert status.state.health is Health.CRITICAL
+    assert status.sli == pytest.approx(0.999)
+
+
+def test_an_exactly_spent_budget_is_violated_even_when_nothing_burns_now() -> None:
+    # allowed 0.5: exact binary arithmetic, error ratio 0.5 spends it all
+    slo = dataclasses.replace(AUTH, target=0.5)
+    status = evaluate(slo, measure(0.5, slo=slo))
+    assert status.budget_remaining == 0.0
+    assert status.state is SLOState.VIOLATED
+
+
 # --------------------------------------------------------------------------- multi-window
 
 
@@ -131,6 +163,19 @@ def test_burn_exactly_at_the_factor_does_not_fire() -> None:
     assert condition_firing(m, slo.fast, slo.target) is False
 
 
+@pytest.mark.parametrize(
+    ("long_ratio", "short_ratio"),
+    [(0.5 * 14.4, 8.0), (8.0, 0.5 * 14.4)],
+    ids=["long-at-factor", "short-at-factor"],
+)
+def test_one_window_exactly_at_the_factor_does_not_fire_even_if_the_other_exceeds(
+    long_ratio: float, short_ratio: float
+) -> None:
+    slo = dataclasses.replace(AUTH, target=0.5)  # allowed 0.5: exact binary arithmetic
+    m = measure(0.0, fast_long=long_ratio, fast_short=short_ratio, slo=slo)
+    assert condition_firing(m, slo.fast, slo.target) is False
+
+
 # --------------------------------------------------------------------------- budget bands
 
 
@@ -146,6 +191,14 @@ def test_eleven_percent_budget_left_and_no_burn_is_healthy() -> None:
     assert status.budget_remaining == pytest.approx(0.11)
     assert status.state is SLOState.HEALTHY
     assert status.state.health is Health.OK
+
+
+def test_a_budget_exactly_at_the_at_risk_level_is_still_healthy() -> None:
+    # "less than" the level is at risk: 25 % left against a 25 % level is not
+    slo = dataclasses.replace(AUTH, target=0.5)  # allowed 0.5: exact binary arithmetic
+    status = evaluate(slo, measure(0.375, slo=slo), at_risk_below=0.25)
+    assert status.budget_remaining == 0.25
+    assert status.state is SLOState.HEALTHY
 
 
 def test_the_at_risk_budget_level_is_configurable() -> None:

@@ -4,7 +4,7 @@ after looking at the new pictures (snapshot_report.html)."""
 
 from __future__ import annotations
 
-from tests.helpers import frozen_demo_app, settle
+from tests.helpers import frozen_demo_app, settle, wait_until
 
 
 def test_overview_at_80x24_shows_one_pane_and_every_pane_as_a_tab(snap_compare) -> None:
@@ -32,7 +32,8 @@ def test_maximised_latency_pane_draws_the_p95_chart(snap_compare) -> None:
     async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press("2", "m")
-        await pilot.pause()
+        await wait_until(pilot, lambda: pilot.app.overview.pane("latency").chart is not None
+                         and pilot.app.overview.pane("latency").chart.display, "the p95 chart")
 
     assert snap_compare(frozen_demo_app(), terminal_size=(120, 40), run_before=run_before)
 

@@ -4,6 +4,7 @@ components, really started, really wired, and the rules file they evaluate."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import yaml
 
 from obsconsole.config import load_config
 from tests.sample_service import SampleService
-from tests.stack import RULES, TEST_FOR, TEST_RANGE, Proc, Stack, binary, shortened_rules
+from tests.stack import BINARIES, RULES, TEST_FOR, TEST_RANGE, Proc, Stack, binary, require, shortened_rules
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -48,8 +49,7 @@ def rules_of(text: str) -> list[dict]:
 
 
 def test_the_rules_pass_promtool_as_shipped_and_as_shortened(tmp_path: Path) -> None:
-    if binary("promtool") is None:
-        pytest.skip("promtool not installed (Debian package prometheus)")
+    require("promtool")
     short = tmp_path / "short.yml"
     short.write_text(shortened_rules(RULES.read_text()))
     count = len(rules_of(RULES.read_text()))
@@ -263,9 +263,7 @@ def test_two_clustered_alertmanagers_share_a_silence(stack_two_am_clustered: Sta
 
 
 def test_scripts_stack_starts_degrades_and_stops_a_stack(tmp_path: Path) -> None:
-    missing = [name for name in ("prometheus", "alertmanager", "node_exporter") if binary(name) is None]
-    if missing:
-        pytest.skip(f"not installed: {', '.join(missing)}")
+    require("prometheus", "alertmanager", "node_exporter")
     workdir = tmp_path / "stack"
     env = {**os.environ, "OBSCONSOLE_STACK_DIR": str(workdir), "OBSCONSOLE_VENV": sys.prefix}
 
@@ -298,8 +296,7 @@ def test_scripts_stack_starts_degrades_and_stops_a_stack(tmp_path: Path) -> None
 
 
 def test_a_server_that_fails_to_start_is_reported_with_its_log(tmp_path: Path) -> None:
-    if binary("prometheus") is None:
-        pytest.skip("prometheus not installed (Debian package prometheus)")
+    require("prometheus")
     config = tmp_path / "broken.yml"
     config.write_text("scrape_configs: [{job_name: x, static_configs: [{targets: ['nope']}], bogus_key: 1}]\n")
     proc = Proc(
@@ -316,8 +313,7 @@ def test_a_server_that_fails_to_start_is_reported_with_its_log(tmp_path: Path) -
 
 
 def test_a_port_taken_meanwhile_is_retried_on_another(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if binary("node_exporter") is None:
-        pytest.skip("prometheus-node-exporter not installed (Debian package prometheus-node-exporter)")
+    require("node_exporter")
     import tests.stack as stack_module
 
     with socket.socket() as squatter:
@@ -339,3 +335,49 @@ def test_a_port_taken_meanwhile_is_retried_on_another(tmp_path: Path, monkeypatc
             assert "address already in use" in (tmp_path / "node-exporter.log").read_text()
         finally:
             proc.stop()
+
+
+# --------------------------------------------------------------------------- missing servers
+
+
+def path_without(tmp_path: Path, *hidden: str) -> str:
+    """A PATH directory holding every installed binary of the stack except `hidden`
+    (executable names), as on a machine where that package is not installed."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for executable, _package in BINARIES.values():
+        found = shutil.which(executable)
+        if executable not in hidden and found is not None:
+            (bin_dir / executable).symlink_to(found)
+    return str(bin_dir)
+
+
+def pytest_without_prometheus(tmp_path: Path, ci: bool) -> subprocess.CompletedProcess[str]:
+    """Two Prometheus tests run by pytest with the prometheus binary hidden from PATH."""
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["PATH"] = path_without(tmp_path, "prometheus")
+    if ci:
+        env["CI"] = "true"
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "-q",
+         "tests/test_prometheus_stack.py", "-k", "infra_gauges or check_reports"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_under_ci_a_missing_server_fails_the_run_naming_its_debian_package(tmp_path: Path) -> None:
+    require("alertmanager", "node_exporter")
+    run = pytest_without_prometheus(tmp_path, ci=True)
+    assert run.returncode == 1, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert "prometheus is not installed: apt-get install prometheus (2 tests failed: CI=true)" in lines, run.stdout
+    assert "2 errors" in lines[-1], lines[-1]
+
+
+def test_elsewhere_a_missing_server_skips_and_the_summary_says_why(tmp_path: Path) -> None:
+    require("alertmanager", "node_exporter")
+    run = pytest_without_prometheus(tmp_path, ci=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert "prometheus is not installed: apt-get install prometheus (2 tests skipped)" in lines, run.stdout
+    assert "2 skipped" in lines[-1], lines[-1]

@@ -218,6 +218,22 @@ def test_hosts_are_listed_worst_first_then_busiest_then_by_name() -> None:
     assert ordered == ["crit-cpu", "crit-mem", "unknown", "warn", "ok-busy", "ok-a", "ok-b"]
 
 
+def test_any_critical_host_comes_before_an_unknown_one_even_when_idle() -> None:
+    # disk-full has 0 % CPU, a-silent exports nothing: critical still leads
+    hosts = [host("a-silent", cpu=None, mem=None, disk=None), host("disk-full", cpu=0.0, disk=95)]
+    assert [h.host for h in sort_worst_first(hosts, T)] == ["disk-full", "a-silent"]
+
+
+def test_a_warning_host_comes_before_a_busier_healthy_one() -> None:
+    hosts = [host("busy-ok", cpu=60), host("mem-warn", cpu=10, mem=85)]
+    assert [h.host for h in sort_worst_first(hosts, T)] == ["mem-warn", "busy-ok"]
+
+
+def test_a_host_without_a_cpu_figure_is_listed_after_those_that_report_one() -> None:
+    hosts = [host("a-no-cpu", cpu=None), host("b-idle", cpu=0.5)]
+    assert [h.host for h in sort_worst_first(hosts, T)] == ["b-idle", "a-no-cpu"]
+
+
 def test_sorting_does_not_depend_on_input_order() -> None:
     hosts = [host(f"h{i}", cpu=c) for i, c in enumerate([10, 90, 75, 10, 86])]
     assert sort_worst_first(hosts, T) == sort_worst_first(list(reversed(hosts)), T)

@@ -30,6 +30,15 @@ def visible_panes(app) -> list[str]:
     return [p.pane_id for p in app.overview.panes() if p.display]
 
 
+def _palette_options(app) -> list[str]:
+    from textual.widgets import OptionList
+
+    if not isinstance(app.screen, CommandPalette):
+        return []
+    options = app.screen.query_one(OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
 def header_text(app) -> str:
     return str(app.overview.query_one(StatusHeader).render())
 
@@ -87,7 +96,7 @@ async def test_pause_stops_polling_and_shows_a_badge() -> None:
         before = {k: app.hub.snapshot(k).attempted_at for k in app.hub.keys()}
         attempts = {k: app.hub.info(k) for k in app.hub.keys()}
         await pilot.press("r")  # refresh-now must not poll paused panes
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: any("Refreshing" in n.message for n in app._notifications), "the refresh notice")
         assert all(not app.hub.in_flight(k) for k in app.hub.keys())
         assert {k: app.hub.snapshot(k).attempted_at for k in app.hub.keys()} == before
         assert all(app.hub.info(k).paused for k in attempts)
@@ -104,10 +113,9 @@ async def test_palette_runs_the_same_action_as_the_key() -> None:
         await pilot.press("colon")
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"maximise")
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: app.screen.query("CommandList Option") or _palette_options(app), "palette hits for 'maximise'")
         await pilot.press("enter")
-        await pilot.pause()
-        assert visible_panes(app) == ["slo"]
+        await wait_until(pilot, lambda: visible_panes(app) == ["slo"], "the SLO pane maximised")
 
 
 async def test_user_keymap_overrides_a_single_binding(user_config_dir: Path) -> None:
@@ -274,7 +282,13 @@ async def test_panes_without_a_backend_are_left_out_and_the_rest_fill_the_screen
         await settle(pilot)
         assert visible_panes(app) == ["infra", "latency", "slo", "alerts"]
         heights = {p.pane_id: p.region.height for p in app.overview.panes()}
-        # two rows of two share the 38 rows under the header and above the footer
-        assert all(h >= 18 for h in heights.values()), heights
+        widths = {p.pane_id: p.region.width for p in app.overview.panes()}
+        # rows as tall as their panes need (each shows its error line), the odd pane
+        # and the alerts across the width, and the alerts (the last row) take the rest
+        # of the 38 rows under the header and above the footer
+        assert all(h >= 5 for h in heights.values()), heights
+        assert heights["infra"] == heights["latency"] and heights["alerts"] >= 20, heights
+        assert heights["infra"] + heights["slo"] + heights["alerts"] == 38, heights
+        assert widths == {"infra": 60, "latency": 60, "slo": 120, "alerts": 120}, widths
         await pilot.press("6")  # no Wazuh pane: nothing happens, focus stays
         assert focused_pane(app) == "infra"

@@ -26,7 +26,7 @@ from obsconsole.logic import wazuh as logic
 from obsconsole.model import SecurityTop, SecurityView, SourceError
 from obsconsole.sources.tail import MAX_LINE, LineTail
 from obsconsole.sources.wazuh import WazuhSource
-from tests.helpers import FROZEN, frozen_demo_app, running, settle
+from tests.helpers import FROZEN, frozen_demo_app, running, settle, wait_until
 from tests.standins.elastic import Standin, start_standin
 
 NOW = FROZEN
@@ -469,17 +469,17 @@ async def test_t_switches_the_security_pane_to_the_top_ten_and_back() -> None:
         view: SecurityView = pane.snapshot.value
         assert ATTACKER in str(pane.border_title)
         await pilot.press("t")
-        await pilot.pause()
         table = pane.table
-        assert [str(c.label) for c in table.columns.values()] == ["Severity", "Event Type", "Count"]
+        await wait_until(pilot, lambda: [str(c.label) for c in table.columns.values()] == ["Severity", "Event Type", "Count"],
+                         "the top 10 columns")
         assert table.row_count == len(view.top) > 0
         first = [cell.plain for cell in table.get_row_at(0)]
         assert first[0].split()[0] == str(view.top[0].level)
         assert first[2] == f"{view.top[0].count:,}"
         assert "top" in str(pane.border_title) and "24 h" in str(pane.border_title)
         await pilot.press("t")
-        await pilot.pause()
-        assert [str(c.label) for c in table.columns.values()][:3] == ["time", "lvl", "rule"]
+        await wait_until(pilot, lambda: [str(c.label) for c in table.columns.values()][:3] == ["time", "lvl", "rule"],
+                         "the event columns again")
         assert table.row_count == len(view.events)
 
 

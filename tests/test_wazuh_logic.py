@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from obsconsole.logic import fields, wazuh
 from obsconsole.model import Health, SecurityEvent, SecurityTop, SecurityView, Severity
+from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
@@ -106,7 +107,8 @@ def test_unusable_timestamps_are_none(text: object) -> None:
     ("value", "expected"),
     [(10, 10), ("10", 10), (" 7 ", 7), (12.0, 12), (0, 0), (16, 16),
      (17, None), (-1, None), (10.5, None), (True, None), ("ten", None), ("١٠", None),
-     (None, None), ([10], None), (float("inf"), None), ("9" * 5000, None)],
+     (None, None), ([10], None), (float("inf"), None), ("9" * 5000, None),
+     ("012", 12), ("0012", None), ("", None), ("  ", None)],
 )
 def test_rule_levels_are_coerced_or_refused(value: object, expected: int | None) -> None:
     assert wazuh.parse_level(value) == expected
@@ -174,6 +176,44 @@ def test_an_alert_without_id_gets_the_same_id_from_both_reads() -> None:
     assert first.id == second.id and first.id.startswith("sha256:")
     other = wazuh.parse_alert({**raw, "full_log": "something else"})
     assert other is not None and other.id != first.id
+
+
+def test_an_alert_without_id_gets_a_stable_content_id() -> None:
+    # sha256 of timestamp, rule id, agent id, location and full_log joined by U+001F
+    # (computed with sha256sum), cut to 24 hex digits
+    raw = {k: v for k, v in ALERT.items() if k != "id"}
+    e = wazuh.parse_alert(raw)
+    assert e is not None and e.id == "sha256:90677952a03923b712571f24"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"timestamp": "2026-11-28T14:00:01.123+0000"},
+        {"rule": {**ALERT["rule"], "id": "100003"}},
+        {"agent": {**ALERT["agent"], "id": "004"}},
+        {"location": "/var/log/aigym/other.json"},
+        {"full_log": "something else"},
+    ],
+    ids=["timestamp", "rule.id", "agent.id", "location", "full_log"],
+)
+def test_alerts_without_id_that_differ_in_one_identifying_field_get_different_ids(change: dict) -> None:
+    raw = {k: v for k, v in ALERT.items() if k != "id"}
+    first, other = wazuh.parse_alert(raw), wazuh.parse_alert({**raw, **change})
+    assert first is not None and other is not None
+    assert other.id != first.id
+
+
+def test_an_alert_without_id_and_with_a_lone_surrogate_still_gets_an_id() -> None:
+    # json.loads turns "\\ud800" into a lone surrogate, which UTF-8 cannot encode
+    raw = {"timestamp": "2026-11-28T14:00:00+0000", "rule": {"level": 5}, "full_log": "\ud800 bad"}
+    e = wazuh.parse_alert(raw)
+    assert e is not None and e.id == "sha256:d38a0e5f97f14a19e1c68dfd"
+
+
+def test_the_indexers_at_timestamp_is_read_when_timestamp_is_missing() -> None:
+    e = wazuh.parse_alert({"@timestamp": "2026-11-28T14:00:00.000Z", "rule": {"level": 5}})
+    assert e is not None and e.timestamp == datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
 
 
 _SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
@@ -269,6 +309,18 @@ def test_top_ranks_by_level_then_count_then_description_and_keeps_ten() -> None:
     assert [r.count for r in top[3:]] == [11, 10, 9, 8, 7, 6, 5]
 
 
+def test_top_counts_an_alert_exactly_24_hours_old_as_the_indexer_does() -> None:
+    # the indexer's range is `gte` now-24h: the boundary alert counts, one a millisecond older does not
+    events = [event(8, "Excessive API requests", at=NOW - timedelta(hours=24)),
+              event(8, "Excessive API requests", at=NOW - timedelta(hours=24, milliseconds=1))]
+    assert wazuh.top_events(events, NOW, min_level=5) == (SecurityTop(8, "Excessive API requests", 1),)
+
+
+def test_top_keeps_as_many_rows_as_asked() -> None:
+    events = [event(5, f"d{i}") for i in range(5)]
+    assert [r.description for r in wazuh.top_events(events, NOW, 5, n=3)] == ["d0", "d1", "d2"]
+
+
 def test_top_of_no_events_is_empty() -> None:
     assert wazuh.top_events([], NOW, 5) == ()
 
@@ -283,6 +335,17 @@ def test_merged_events_are_each_alert_once_newest_first_within_the_limit() -> No
     c = event(10, at=NOW - timedelta(seconds=5), id="1.3")
     assert wazuh.merge_events([a, b], [b_again, c], limit=10) == (b, c, a)
     assert wazuh.merge_events([a, b], [b_again, c], limit=2) == (b, c)
+
+
+def test_a_limit_of_zero_merges_to_nothing() -> None:
+    assert wazuh.merge_events([event(5, id="1")], limit=0) == ()
+    assert wazuh.merge_events([event(5, id="1")], limit=-1) == ()
+
+
+def test_views_without_any_top_merge_to_an_empty_top() -> None:
+    merged = wazuh.merge_views([SecurityView(events=(event(5, id="1"),)), SecurityView(events=())], limit=10)
+    assert merged.top == ()
+    assert wazuh.merge_views([], limit=10) == SecurityView(events=())
 
 
 def test_merged_views_take_the_first_parts_top_and_everything_else_from_all() -> None:

@@ -53,10 +53,10 @@ def parse_time(value: Any) -> datetime | None:
     try:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return datetime.fromtimestamp(value / 1000.0, timezone.utc)
-        if isinstance(value, str) and 0 < len(value) <= 64:
+        if isinstance(value, str) and len(value) <= 64:  # "" fails to parse below
             text = value.strip()
-            if text.endswith(("Z", "z")):
-                text = text[:-1] + "+00:00"
+            if text[-1:] == "z":  # fromisoformat reads "Z" (Python 3.11+), not "z"
+                text = text[:-1] + "Z"
             parsed = datetime.fromisoformat(text)
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=timezone.utc)

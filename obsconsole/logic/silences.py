@@ -33,14 +33,15 @@ def _one_of(name: str, values: list[str]) -> Matcher:
 
 def matches(matchers: Iterable[Matcher], labels: Mapping[str, str]) -> bool:
     """Alertmanager's semantics: every matcher must hold; regexes are anchored; a
-    missing label is the empty string."""
+    missing label is the empty string. An invalid regex matches nothing, with `=~` or
+    `!~`: Alertmanager refuses such a silence, so it silences nothing."""
     for m in matchers:
         value = labels.get(m.name, "")
         if m.is_regex:
             try:
                 hit = re.fullmatch(m.value, value) is not None
             except re.error:
-                hit = False
+                return False
         else:
             hit = value == m.value
         if hit != m.is_equal:

@@ -38,12 +38,19 @@ def burn_rate(error_ratio: float | None, target: float) -> float | None:
     return error_ratio / allowed
 
 
+#: a budget within this of zero is zero: 1 - 0.999 is not exactly 0.001 in binary, and an
+#: error ratio equal to the allowance must read as spent, not as 1e-15 left
+BUDGET_EPSILON = 1e-9
+
+
 def budget_remaining(error_ratio_window: float | None, target: float) -> float | None:
-    """Share of the window's error budget left (1.0 untouched, < 0 overspent; not clamped)."""
+    """Share of the window's error budget left (1.0 untouched, 0.0 exhausted, < 0
+    overspent; not clamped)."""
     rate = burn_rate(error_ratio_window, target)
     if rate is None:
         return None
-    return 1.0 - rate
+    remaining = 1.0 - rate
+    return 0.0 if abs(remaining) < BUDGET_EPSILON else remaining
 
 
 def _window_ratio(m: SLOMeasurement, seconds: float) -> float | None:
@@ -62,7 +69,8 @@ def condition_firing(m: SLOMeasurement, cond: BurnWindow, target: float) -> bool
 def evaluate(slo: SLODefinition, m: SLOMeasurement, at_risk_below: float = 0.10) -> SLOStatus:
     """Turn a measurement into a status.
 
-    violated: the budget is spent (the SLI is below target over the window);
+    violated: the budget is spent: none left (exhausted: one more error breaks the
+    objective) or overspent (the SLI is below target over the window);
     at_risk: a burn condition fires or less than `at_risk_below` of the budget is left
     (the source leaves at_risk undefined; SPEC §7 fixes it so);
     healthy otherwise. Without data the SLO is shown at_risk rather than healthy: we
@@ -73,7 +81,7 @@ def evaluate(slo: SLODefinition, m: SLOMeasurement, at_risk_below: float = 0.10)
     slow = condition_firing(m, slo.slow, slo.target)
     if remaining is None:
         state = SLOState.AT_RISK
-    elif remaining < 0:
+    elif remaining <= 0:
         state = SLOState.VIOLATED
     elif fast or slow or remaining < at_risk_below:
         state = SLOState.AT_RISK

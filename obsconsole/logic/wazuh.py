@@ -84,11 +84,12 @@ def top_events(
     n: int = TOP_ROWS,
 ) -> tuple[SecurityTop, ...]:
     """The dashboard panel computed from events: count per (level, description) of the
-    events at or above `min_level` since `window_s` before `now`, ranked by `rank_top`.
-    Alerts stamped after `now` count, as the indexer's range query counts them: a
-    manager's clock ahead of ours must not hide its alerts."""
+    events at or above `min_level` since `window_s` before `now` (inclusive), ranked by
+    `rank_top`. Both ends as the indexer's range query (`gte` now-24h, no upper bound)
+    counts them: an alert stamped exactly 24 h ago counts, and so do alerts stamped after
+    `now` (a manager's clock ahead of ours must not hide its alerts)."""
     oldest = now - timedelta(seconds=window_s)
-    counts = Counter((e.level, e.description) for e in events if e.level >= min_level and e.timestamp > oldest)
+    counts = Counter((e.level, e.description) for e in events if e.level >= min_level and e.timestamp >= oldest)
     return rank_top((SecurityTop(level, text, count) for (level, text), count in counts.items()), n)
 
 
@@ -173,7 +174,7 @@ def parse_level(value: Any) -> int | None:
         value = int(value)
     elif isinstance(value, str):
         text = value.strip()
-        if not (0 < len(text) <= 3 and text.isdigit() and text.isascii()):
+        if not (len(text) <= 3 and text.isdigit() and text.isascii()):  # "".isdigit() is False
             return None
         value = int(text)
     if isinstance(value, int) and 0 <= value <= MAX_LEVEL:

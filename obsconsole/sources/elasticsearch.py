@@ -87,7 +87,7 @@ class ElasticsearchSource:
                 from elasticsearch import AsyncElasticsearch
             except ImportError:
                 raise SourceError(
-                    "config", "the elasticsearch client is not installed: pip install 'obsconsole[backends]'"
+                    "config", "the elasticsearch client is not installed: reinstall obsconsole (pip install obsconsole)"
                 ) from None
             auth = self.backend.auth
             kwargs: dict[str, Any] = {}

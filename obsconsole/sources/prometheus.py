@@ -18,7 +18,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence
 
-from obsconsole.config import Context, PrometheusBackend
+from obsconsole.config import Context, PrometheusBackend, fill_slo_query
 from obsconsole.model import (
     HostGauge,
     ServiceLatency,
@@ -89,12 +89,15 @@ class PromQL:
         )
 
     def error_ratio(self) -> str:
-        # FIX (SPEC §3): 5xx of a service over all requests of that service
+        # FIX (SPEC §3): 5xx of a service over all requests of that service.
+        # A service that never failed usually has no 5xx series at all (client libraries
+        # create a label child on first use): `or … * 0` gives it a 5xx rate of 0, so its
+        # ratio is 0, not absent. Only a service without requests has no ratio (0/0: NaN).
         five = _selector('status=~"5.."', self.sel)
-        every = _selector(self.sel)
+        every = f"sum by ({self.svc}) (rate(http_requests_total{_selector(self.sel)}[{self.w}]))"
         return (
-            f"sum by ({self.svc}) (rate(http_requests_total{five}[{self.w}])) "
-            f"/ sum by ({self.svc}) (rate(http_requests_total{every}[{self.w}]))"
+            f"(sum by ({self.svc}) (rate(http_requests_total{five}[{self.w}])) or ({every} * 0)) "
+            f"/ {every}"
         )
 
     def request_rate(self) -> str:
@@ -107,9 +110,10 @@ class PromQL:
         if slo.source == "sloth":
             # sloth records one series per window: slo:sli_error:ratio_rate<window>
             return f'slo:sli_error:ratio_rate{window}{{sloth_slo="{slo.id}"}}'
+        # only the named placeholders: PromQL's own braces stay as written
         subst = {"window": window, "service_label": self.svc, "service": slo.service}
-        good = slo.good_query.format(**subst)
-        total = slo.total_query.format(**subst)
+        good = fill_slo_query(slo.good_query, subst)
+        total = fill_slo_query(slo.total_query, subst)
         return f"1 - (({good}) / ({total}))"
 
 
@@ -137,8 +141,9 @@ class PrometheusSource:
                 from prometheus_api_client import PrometheusConnect
                 from urllib3.util.retry import Retry
             except ImportError:
+                # a dependency of obsconsole: only a broken install lacks it
                 raise SourceError(
-                    "config", "the Prometheus client is not installed: pip install 'obsconsole[backends]'"
+                    "config", "the Prometheus client (prometheus-api-client) is not installed: reinstall obsconsole"
                 ) from None
 
             auth = self.backend.auth

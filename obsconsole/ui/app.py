@@ -94,7 +94,9 @@ class OverviewScreen(Screen[None]):
         yield StatusHeader(id="header")
         yield PaneTabs(id="tabs")
         with Container(id="panes"):
-            for cls in PANE_CLASSES:
+            # grid order: the half-width panes in pairs, then the wide ones (see
+            # apply_layout); numbers, tab order and the tab strip keep pane order
+            for cls in sorted(PANE_CLASSES, key=lambda c: (c.wide, c.greedy)):
                 if cls.pane_id in self.oc.queries:
                     yield cls(self.oc.ctx)
         yield Footer(show_command_palette=False)
@@ -109,7 +111,8 @@ class OverviewScreen(Screen[None]):
             first.focus_target().focus()
 
     def panes(self) -> list[Pane]:
-        return list(self.query(Pane))
+        """The panes in their numbered order."""
+        return sorted(self.query(Pane), key=lambda p: p.number)
 
     def pane(self, pane_id: str) -> Pane | None:
         for p in self.panes():
@@ -137,16 +140,48 @@ class OverviewScreen(Screen[None]):
         single = self.single
         container = self.query_one("#panes")
         container.set_class(single, "-single")
+        panes = self.panes()
         # fewer panes (some left out) use the room: no empty cells
-        count = 1 if single else max(1, len(self.panes()))
+        count = 1 if single else max(1, len(panes))
         columns = min(3 if self.size.width >= WIDE_WIDTH else 2, count)
         container.styles.grid_size_columns = columns
-        container.styles.grid_size_rows = -(-count // columns)
+        if single or columns != 2:
+            for p in panes:
+                _set_span(p, 1)
+            container.styles.grid_size_rows = -(-count // columns)
+            _set_rows(container, "1fr")
+        else:
+            self._size_rows(container, panes)
         shown = self.zoomed or self.active_pane
         for p in self.panes():
             p.set_class(p.pane_id == shown, "-shown")
         show(self.query_one(PaneTabs), single)
         self.refresh_tabs()
+
+    def _size_rows(self, container: Container, panes: list[Pane]) -> None:
+        """Two columns: the half-width panes side by side, each row as tall as its
+        panes need (six hosts do not take twelve rows); the wide panes (alerts, then
+        the error stream) span both columns, so alert names and error messages get the
+        width, and the error stream takes every row left."""
+        half = [p for p in container.query(Pane) if not p.wide]
+        wide = [p for p in container.query(Pane) if p.wide]
+        rows: list[list[Pane]] = [half[i:i + 2] for i in range(0, len(half), 2)] + [[p] for p in wide]
+        for p in panes:
+            _set_span(p, 2 if p.wide or (len(half) % 2 and p is half[-1]) else 1)
+        available = max(1, container.size.height or self.size.height - 2)
+        # a row is as tall as its non-greedy panes need (a list beside a short table
+        # shows what fits)
+        wants = [max((p.wanted_height() for p in row if not p.greedy), default=available) for row in rows]
+        # the last row (the error stream, or the last pair) takes the rest
+        fixed = wants[:-1]
+        spare = available - sum(fixed)
+        floor = 8
+        if spare < floor and fixed:
+            # too little room: shrink the fixed rows evenly, none below 5
+            scale = max(0.0, (available - floor)) / max(1, sum(fixed))
+            fixed = [max(5, int(w * scale)) for w in fixed]
+        container.styles.grid_size_rows = len(rows)
+        _set_rows(container, " ".join([str(h) for h in fixed] + ["1fr"]))
 
     def refresh_tabs(self) -> None:
         if not self.single:
@@ -210,6 +245,18 @@ class OverviewScreen(Screen[None]):
     def action_refresh_now(self) -> None:
         self.oc.hub.refresh_now()
         self.notify("Refreshing every pane now", timeout=2)
+
+
+def _set_span(pane: Pane, span: int) -> None:
+    if pane.styles.column_span != span:
+        pane.styles.column_span = span
+
+
+def _set_rows(container: Container, rows: str) -> None:
+    """Only a real change: every assignment costs a layout pass (a full repaint)."""
+    if getattr(container, "_rows_spec", None) != rows:
+        container._rows_spec = rows  # type: ignore[attr-defined]
+        container.styles.grid_rows = rows
 
 
 class ObsConsoleApp(App[None]):
@@ -339,6 +386,8 @@ class ObsConsoleApp(App[None]):
         query = self.queries[message.key]
         retry_in_s = self.hub.retry_delay_s(message.key) if message.snapshot.error is not None else None
         pane.show_snapshot(message.snapshot, pane_health(query, message.snapshot), self.clock(), retry_in_s)
+        if not self.overview.single:
+            self.overview.apply_layout()
         self.overview.refresh_tabs()
         self.refresh_header()
         self._tell()

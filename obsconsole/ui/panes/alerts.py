@@ -39,6 +39,7 @@ class AlertsPane(Pane):
     pane_id = "alerts"
     number = 5
     title = "Alerts"
+    wide = True
 
     def columns(self) -> Sequence[Column]:
         return [

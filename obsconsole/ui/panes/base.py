@@ -183,6 +183,10 @@ class Pane(Vertical):
     pane_id: ClassVar[str] = ""
     number: ClassVar[int] = 0
     title: ClassVar[str] = ""
+    #: in the two-column overview, spans both columns (long names and messages)
+    wide: ClassVar[bool] = False
+    #: its rows grow with events (it takes the room that is left, not its row count)
+    greedy: ClassVar[bool] = False
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(id=f"pane-{self.pane_id}", classes="pane")
@@ -308,6 +312,22 @@ class Pane(Vertical):
     def empty_text(self) -> str:
         """What an empty table says when no filter is set ("" : nothing)."""
         return ""
+
+    def wanted_height(self) -> int:
+        """Rows this pane needs to show everything it holds: borders, the table's
+        header and rows, the error line; at least 5. Greedy panes want a screenful."""
+        if self.greedy:
+            return 1000
+        try:
+            rows = self.table.row_count
+        except Exception:  # not composed yet
+            rows = 1
+        error = 1 if self.query_one(".pane-error").display else 0
+        return max(5, 2 + 1 + max(1, rows) + error + self.extra_rows())
+
+    def extra_rows(self) -> int:
+        """Lines the pane draws besides its table (a trend line)."""
+        return 0
 
     def width_of(self, label: str, default: int = 20) -> int:
         """The fitted width of a column (for cutting text to it)."""

@@ -42,6 +42,8 @@ class ErrorsPane(Pane):
     pane_id = "errors"
     number = 3
     title = "Error stream"
+    wide = True
+    greedy = True
 
     BINDINGS = bindings("pane") + bindings("errors")
 
@@ -102,7 +104,7 @@ class ErrorsPane(Pane):
         return [
             Column("time", 8),
             Column("lvl", 5),
-            Column("service", 14),
+            Column("service", 20),
             Column("trace", 8, drop=1),
             Column("message", 16, flex=True),
         ]

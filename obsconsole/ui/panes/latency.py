@@ -39,6 +39,9 @@ class LatencyPane(Pane):
         yield PaneTable(classes="pane-table")
         yield Line("", classes="latency-trend")
 
+    def extra_rows(self) -> int:
+        return 1  # the p95 trend line
+
     def columns(self) -> Sequence[Column]:
         return [
             Column("service", 20, flex=True),

@@ -26,6 +26,7 @@ TITLE_IPS = 2
 
 
 class SecurityPane(Pane):
+    greedy = True
     BINDINGS = bindings("pane") + bindings("security")
 
     pane_id = "security"
