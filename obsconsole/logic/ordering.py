@@ -22,7 +22,7 @@ _UNITS = {
 
 # a quantity: optional bar glyphs / sign before it, then one or more number+unit parts
 # (`1h30m` is two), nothing after but blanks
-_PART = r"(\d[\d,]*(?:\.\d+)?)\s*(ms|s|m|h|d|w|%|[kmgt]?b/s|/s|/min|k)?"
+_PART = r"(\d[\d,]*(?:\.\d+)?)\s*([kmgt]?b/s|ms|/min|/s|s|m|h|d|w|%|k)?"
 _QUANTITY = re.compile(rf"^[^\w\d+-]*([-+]?)((?:{_PART}\s*)+)$", re.IGNORECASE)
 _ONE = re.compile(_PART, re.IGNORECASE)
 

@@ -346,7 +346,7 @@ class AlertsFileReader:
                 raise self._error(exc) from None
             self._buffer.merge(self._alerts(lines, min_level))
             oldest = now - timedelta(seconds=logic.TOP_WINDOW_S)
-            held = [e for e in self._buffer.items() if e.level >= min_level and e.timestamp > oldest]
+            held = [e for e in self._buffer.items() if e.level >= min_level and e.timestamp >= oldest]
             waiting = () if self._tail.is_open else (f"{self.where}: no such file yet",)
             return SecurityView(
                 events=tuple(held[: max(0, limit)]),

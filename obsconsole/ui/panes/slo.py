@@ -87,7 +87,7 @@ def _x(v: float | None) -> str:
 def _budget_health(s: SLOStatus) -> Health:
     if s.budget_remaining is None:
         return Health.UNKNOWN
-    if s.budget_remaining < 0:
+    if s.budget_remaining <= 0:
         return Health.CRITICAL
     if s.budget_remaining < 0.10:
         return Health.WARNING
