@@ -3,7 +3,6 @@ SPEC §4 rules (tests/stack.py). Pilot drives the console as a person would."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,6 +17,7 @@ from obsconsole.model import Matcher
 from obsconsole.ui.ack import AckScreen
 from obsconsole.ui.app import ObsConsoleApp
 from obsconsole.ui.panes.base import PaneTable
+from tests.helpers import running, wait_until
 from tests.matcher_cases import CASES
 from tests.test_prometheus_stack import write_config
 
@@ -34,12 +34,8 @@ def alert_rows(app: ObsConsoleApp) -> list[str]:
 
 
 async def until(pilot: Any, predicate, what: str, timeout_s: float = 45.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while asyncio.get_running_loop().time() < deadline:
-        if predicate():
-            return
-        await pilot.pause(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    """Real rules fire on Prometheus's schedule: a longer deadline than the demo's."""
+    await wait_until(pilot, predicate, what, timeout_s)
 
 
 def expire_all(stack: Any) -> None:
@@ -61,7 +57,7 @@ async def test_a_firing_rule_reaches_the_alerts_pane_grouped(fresh_stack, tmp_pa
     fresh_stack.degrade("aigym-api", error_share=0.2, latency_s=3.0)
     fresh_stack.wait_for_alert("APIErrorRateHigh")
     app = console(tmp_path, fresh_stack)
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await until(pilot, lambda: any("API error rate" in r for r in alert_rows(app)), "the alert on screen")
         view = app.hub.snapshot("alerts").value
         group = next(g for g in view.groups if any(a.name == "APIErrorRateHigh" for a in g.alerts))
@@ -75,7 +71,7 @@ async def test_ack_creates_the_silence_and_shift_a_expires_it(fresh_stack, tmp_p
     fresh_stack.wait_for_alert("APIErrorRateHigh")
     am = fresh_stack.alertmanager_urls[0]
     app = console(tmp_path, fresh_stack)
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await until(pilot, lambda: any("API error rate" in r for r in alert_rows(app)), "the alert")
         await pilot.press("5")
         table = app.overview.pane("alerts").query_one(PaneTable)
@@ -121,7 +117,7 @@ async def test_two_alertmanagers_show_each_alert_once_and_an_ack_silences_both(s
     for i in range(2):
         stack.wait_for_alert("APIErrorRateHigh", alertmanager_index=i)
     app = console(tmp_path, stack)
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await until(pilot, lambda: any("API error rate" in r for r in alert_rows(app)), "the alert")
         assert sum("API error rate" in r for r in alert_rows(app)) == 1
         view = app.hub.snapshot("alerts").value
@@ -155,7 +151,7 @@ async def test_killing_prometheus_stales_the_metric_panes_only_and_they_recover(
     fresh_stack.wait_for_alert("APIErrorRateHigh")
     app = console(tmp_path, fresh_stack)
     metric_panes = ("infra", "latency", "slo")
-    async with app.run_test(size=WIDE) as pilot:
+    async with running(app, WIDE) as pilot:
         await until(pilot, lambda: all(app.hub.snapshot(p).has_value for p in (*metric_panes, "alerts")), "first data")
         fresh_stack.stop_prometheus()
         try:

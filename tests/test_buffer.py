@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from obsconsole.logic.buffer import EventBuffer
 from obsconsole.model import LogEvent, LogLevel
+from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
 
 T0 = datetime(2025, 3, 4, 12, 0, tzinfo=timezone.utc)
 

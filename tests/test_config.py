@@ -27,6 +27,7 @@ from obsconsole.config import (
     load_config,
     parse_duration,
 )
+from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.yaml"
 

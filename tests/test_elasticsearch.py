@@ -177,6 +177,26 @@ async def test_a_search_full_of_query_syntax_matches_literally(es, tmp_path: Pat
     assert not any("query_string" in json.dumps(b) or "simple_query_string" in json.dumps(b) for b in bodies)
 
 
+async def test_the_service_filter_is_offered_every_service_of_the_window(es, tmp_path: Path) -> None:
+    """What `s` cycles through: every service with errors in the hour, also while the
+    stream is narrowed to one of them (a second small search then)."""
+    t = now() - timedelta(minutes=5)
+    put(es, [
+        doc(1, t, service="aigym-api"),
+        doc(2, t + timedelta(seconds=1), service="aigym-auth", index="aigym-logs-2026.11.28"),
+        doc(3, t + timedelta(seconds=2), service="supabase-db"),
+        doc(4, t + timedelta(seconds=3), "INFO", service="aigym-worker"),  # not an error
+    ])
+    src = source(tmp_path, es)
+    everything = await src.fetch_error_stream(100)
+    assert everything.services == ("aigym-api", "aigym-auth", "supabase-db")
+    src.set_query(LogQuery(services=("aigym-auth",)))
+    narrowed = await src.fetch_error_stream(100)
+    assert [e.service for e in narrowed.events] == ["aigym-auth"]
+    assert narrowed.services == ("aigym-api", "aigym-auth", "supabase-db")
+    await src.aclose()
+
+
 async def test_the_histogram_and_breakdown_match_the_indexed_data(es, tmp_path: Path) -> None:
     base = now() - timedelta(minutes=40)
     docs = []
@@ -276,7 +296,7 @@ async def test_the_pane_keeps_its_rows_and_shows_the_error_with_their_age(es, tm
     """A cluster that answers garbage after a good poll: the rows stay, the pane's error
     line names the failure and the data's age, the other panes carry on."""
     from obsconsole.ui.app import ObsConsoleApp
-    from tests.helpers import settle
+    from tests.helpers import running, settle, wait_until
 
     put(es, [doc(1, now() - timedelta(minutes=1), message="before the outage")])
     config = tmp_path / "config.yaml"
@@ -286,16 +306,13 @@ async def test_the_pane_keeps_its_rows_and_shows_the_error_with_their_age(es, tm
         "    panes:\n      errors: {refresh: 1s}\n"
     )
     app = ObsConsoleApp(load_config(config))
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running(app, (120, 40)) as pilot:
         await settle(pilot)
         errors = app.overview.pane("errors")
         assert [e.message for e in errors.events] == ["before the outage"]
         es.fail_with_html(times=50)
-        for _ in range(50):
-            await pilot.pause(0.1)
-            if errors.snapshot.error is not None:
-                break
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: "showing data from" in str(errors.query_one(".pane-error").render()),
+                         "the error line with the data's age")
         line = str(errors.query_one(".pane-error").render())
         assert "elasticsearch at" in line and "showing data from" in line
         assert "STALE" in str(errors.border_title)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from obsconsole.logic.ordering import cell_key, descending_first, sorted_rows
+from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
 
 
 @pytest.mark.parametrize(

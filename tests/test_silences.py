@@ -13,6 +13,7 @@ import pytest
 from obsconsole.logic import silences
 from obsconsole.model import Alert, AlertGroup, Matcher, Severity, Silence
 from tests.matcher_cases import CASES, Case
+from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
 
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=timezone.utc)
 

@@ -18,6 +18,7 @@ from obsconsole.logic.slo import (
     evaluate_all,
 )
 from obsconsole.model import Health, SLOMeasurement, SLOState
+from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
 
 #: auth-availability: 99.9 % over 30 d; fast 14.4 over 1h/5m, slow 6 over 6h/30m
 AUTH = DEFAULT_SLOS[0]

@@ -27,6 +27,7 @@ from obsconsole.model import (
     SLOState,
     SLOStatus,
 )
+from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
 
 T = Thresholds()
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=timezone.utc)

@@ -296,23 +296,37 @@ class ElasticsearchSource:
         return histogram, services, seen
 
     async def _services_seen(self, query: LogQuery, start: datetime, now: datetime) -> tuple[str, ...]:
-        f = self.backend.fields
-        body = await self._call(
-            "search",
-            index=",".join(self.backend.indices),
-            ignore_unavailable=True,
-            allow_no_indices=True,
-            size=0,
-            query=self._query(query, start, now),
-            aggs={"seen": {"terms": {"field": f.service, "size": SERVICES_SEEN}}},
-        )
-        aggs = body.get("aggregations")
-        return _seen(aggs.get("seen")) if isinstance(aggs, Mapping) else ()
+        aggs = await self._aggregate(query, start, now, {
+            "seen": {"terms": {"field": self.backend.fields.service, "size": SERVICES_SEEN}},
+        })
+        return _seen(aggs.get("seen"))
 
     async def _overview_search(
         self, query: LogQuery, start: datetime, now: datetime
     ) -> tuple[tuple[LogBucket, ...], tuple[ServiceErrors, ...], tuple[str, ...]]:
         f = self.backend.fields
+        aggs = await self._aggregate(query, start, now, {
+            "timeline": {
+                "date_histogram": {
+                    "field": f.timestamp,
+                    "fixed_interval": f"{int(BUCKET_S)}s",
+                    "min_doc_count": 0,
+                    "extended_bounds": {"min": _millis(start), "max": _millis(now)},
+                }
+            },
+            "services": {
+                "terms": {"field": f.service, "size": 10},
+                "aggs": {"components": {"terms": {"field": f.component, "size": 10}}},
+            },
+            "seen": {"terms": {"field": f.service, "size": SERVICES_SEEN}},
+        })
+        return _timeline(aggs.get("timeline")), _services(aggs.get("services")), _seen(aggs.get("seen"))
+
+    async def _aggregate(
+        self, query: LogQuery, start: datetime, now: datetime, aggs: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        """Aggregations only (no hits) over the query's events between start and now;
+        an answer without them is empty."""
         body = await self._call(
             "search",
             index=",".join(self.backend.indices),
@@ -320,26 +334,10 @@ class ElasticsearchSource:
             allow_no_indices=True,
             size=0,
             query=self._query(query, start, now),
-            aggs={
-                "timeline": {
-                    "date_histogram": {
-                        "field": f.timestamp,
-                        "fixed_interval": f"{int(BUCKET_S)}s",
-                        "min_doc_count": 0,
-                        "extended_bounds": {"min": _millis(start), "max": _millis(now)},
-                    }
-                },
-                "services": {
-                    "terms": {"field": f.service, "size": 10},
-                    "aggs": {"components": {"terms": {"field": f.component, "size": 10}}},
-                },
-                "seen": {"terms": {"field": f.service, "size": SERVICES_SEEN}},
-            },
+            aggs=dict(aggs),
         )
-        aggs = body.get("aggregations")
-        if not isinstance(aggs, Mapping):
-            return (), (), ()
-        return _timeline(aggs.get("timeline")), _services(aggs.get("services")), _seen(aggs.get("seen"))
+        found = body.get("aggregations")
+        return found if isinstance(found, Mapping) else {}
 
     def _query(
         self, query: LogQuery, start: datetime, end: datetime | None = None, *, after: bool = False
