@@ -265,6 +265,8 @@ async def test_question_mark_works_inside_the_ack_dialog_and_a_detail() -> None:
         await settle(pilot)
         await pilot.press("5", "a")
         assert isinstance(app.screen, AckScreen)
+        # the dialog's footer: its own keys, not the overview's (which do not work here)
+        await wait_until(pilot, lambda: footer_keys(app) == {"esc", "?"}, "the dialog's keys in its footer")
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help over the ack dialog")
         assert ("esc", "Cancel") in app.screen.dialog
@@ -390,3 +392,14 @@ async def test_every_key_of_the_alerts_pane_at_80x24_during_the_incident() -> No
                      ("a",), ("question_mark",), ("escape",), ("escape",), ("s",), ("5",), ("m",), ("m",)):
             await pilot.press(*keys)
         await wait_until(pilot, lambda: app.screen is app.overview, "back on the overview")
+
+
+def test_a_capped_flex_column_leaves_the_rest_of_the_room_to_the_message() -> None:
+    from obsconsole.ui.panes.base import Column, fit_columns
+
+    columns = [Column("time", 8), Column("lvl", 5), Column("service", 12, flex=True, cap=20),
+               Column("trace", 8, drop=1), Column("message", 24, flex=True)]
+    # full width at 120 columns: the service name gets its 20, the message the rest
+    assert fit_columns(columns, 116) == {"time": 8, "lvl": 5, "service": 20, "trace": 8, "message": 65}
+    # one of three columns at 200: the trace goes before the message is cut
+    assert fit_columns(columns, 62) == {"time": 8, "lvl": 5, "service": 15, "message": 26}

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from obsconsole.actions.ack import AckPlan
 from obsconsole.config import parse_duration
@@ -27,6 +27,8 @@ class AckScreen(ModalScreen[AckPlan | None]):
         # a modal screen hides the app's bindings: `?` is repeated here
         Binding("question_mark", "app.help", "Keys", key_display="?", id="ack.help"),
     ]
+    #: keys the widgets of the dialog answer, for `?`
+    HELP_EXTRA = (("enter", "Silence now (or press the focused button)"), ("tab", "Next field: duration, comment, buttons"))
 
     def __init__(self, plan: AckPlan) -> None:
         super().__init__()
@@ -63,6 +65,8 @@ class AckScreen(ModalScreen[AckPlan | None]):
             with Horizontal(classes="ack-buttons"):
                 yield Button(f"Silence for {short_interval(plan.duration_s)}", variant="warning", id="ack-confirm")
                 yield Button("Cancel", id="ack-cancel")
+        # the dialog's own footer: the keys under it do not work while it is open
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#ack-confirm", Button).focus()

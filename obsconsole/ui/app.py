@@ -519,11 +519,13 @@ class ObsConsoleApp(App[None]):
             return
         dialog = None
         if self.screen is not self.overview:
+            # the dialog's own keys (not the scrolling and focus keys every screen has)
             dialog = [
                 (key_display(active.binding.key_display or key), active.binding.description)
                 for key, active in self.screen.active_bindings.items()
-                if active.enabled and active.binding.description and key != "question_mark"
-            ]
+                if active.node is self.screen and active.enabled and active.binding.description
+                and key != "question_mark"
+            ] + list(getattr(self.screen, "HELP_EXTRA", ()))
         pane = self.overview.pane(self.overview.active_pane)
         self.push_screen(HelpScreen(self.keymap_bindings, pane.title if pane else None,
                                     pane.pane_id if pane else None, self.readonly, dialog))

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from obsconsole.logic.sanitize import inert
 from obsconsole.ui.actions import ACTIONS, ActionSpec
@@ -75,6 +75,8 @@ class DetailScreen(_Modal):
             body.border_title = inert(self.detail_title, max_len=100)
             body.border_subtitle = ("y copy link · " if self.links else "") + "? keys · esc close"
             yield Static(table)
+        # the dialog's own footer: the keys under it do not work while it is open
+        yield Footer(show_command_palette=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "copy_link":
@@ -150,3 +152,4 @@ class HelpScreen(_Modal):
             yield Static(Text(""))
             yield Static(self._section(f"In the {pane} pane", [a for a in ACTIONS if a.scope in ("pane", "table", self.pane_id)]))
             yield Static(Text("\nThe same actions are in the command palette (ctrl+p or :).", style="dim"))
+        yield Footer(show_command_palette=False)

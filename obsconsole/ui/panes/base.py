@@ -53,6 +53,9 @@ class Column:
     flex: bool = False
     drop: int = 0
     justify: str = "left"
+    #: a flex column grows at most to this width (0: no limit); what it does not take
+    #: goes to the other flex columns (a service name needs 20, a message all it gets)
+    cap: int = 0
 
 
 def fit_columns(columns: Sequence[Column], available: int) -> dict[str, int]:
@@ -70,10 +73,20 @@ def fit_columns(columns: Sequence[Column], available: int) -> dict[str, int]:
     widths = {c.label: c.width for c in kept}
     flex = [c for c in kept if c.flex]
     spare = available - cost(kept)
-    if flex and spare > 0:
+    while flex and spare > 0:
         share, extra = divmod(spare, len(flex))
+        growing = []
         for i, c in enumerate(flex):
-            widths[c.label] += share + (1 if i < extra else 0)
+            grow = share + (1 if i < extra else 0)
+            if c.cap:
+                grow = min(grow, max(0, c.cap - widths[c.label]))
+            widths[c.label] += grow
+            spare -= grow
+            if not c.cap or widths[c.label] < c.cap:
+                growing.append(c)
+        if len(growing) == len(flex):
+            break
+        flex = growing
     return widths
 
 _UNSET = object()

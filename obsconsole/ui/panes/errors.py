@@ -104,9 +104,9 @@ class ErrorsPane(Pane):
         return [
             Column("time", 8),
             Column("lvl", 5),
-            Column("service", 20),
+            Column("service", 12, flex=True, cap=20),
             Column("trace", 8, drop=1),
-            Column("message", 16, flex=True),
+            Column("message", 24, flex=True),
         ]
 
     def rows(self, value: Any) -> Iterable[Row]:
