@@ -205,9 +205,15 @@ def test_the_sloth_series_are_recorded_with_sloths_names_and_labels(stack: Stack
 
 
 def test_prometheus_restarts_on_the_same_port_with_its_data(fresh_stack: Stack) -> None:
-    before = time.time() - 1
     query = 'http_requests_total{service="aigym-auth",status="200"}'
-    (old,) = fresh_stack.query(query, at=before)
+
+    def a_second_ago() -> tuple[float, dict] | None:
+        # a fresh stack may not have scraped yet (when this test runs first)
+        at = time.time() - 1
+        found = fresh_stack.query(query, at=at)
+        return (at, found[0]) if len(found) == 1 else None
+
+    before, old = fresh_stack.wait_until(a_second_ago, 20, "a sample stored a second ago")
     fresh_stack.stop_prometheus()
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{fresh_stack.prometheus_url}/-/ready", timeout=2)
