@@ -195,11 +195,8 @@ class OverviewScreen(Screen[None]):
     def action_focus_pane(self, number: int) -> None:
         for p in self.panes():
             if p.number == number:
-                self._focus(p)
+                self.focus_pane(p)
                 return
-
-    def focus_pane(self, pane: Pane) -> None:
-        self._focus(pane)
 
     def action_cycle_pane(self, step: int) -> None:
         panes = self.panes()
@@ -207,9 +204,9 @@ class OverviewScreen(Screen[None]):
             return
         ids = [p.pane_id for p in panes]
         index = ids.index(self.active_pane) if self.active_pane in ids else 0
-        self._focus(panes[(index + step) % len(panes)])
+        self.focus_pane(panes[(index + step) % len(panes)])
 
-    def _focus(self, pane: Pane) -> None:
+    def focus_pane(self, pane: Pane) -> None:
         self.active_pane = pane.pane_id
         if self.zoomed is not None:
             self.zoomed = pane.pane_id
