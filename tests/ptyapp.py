@@ -17,6 +17,7 @@ import subprocess
 import termios
 import time
 from pathlib import Path
+from typing import Callable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QUIT_GRACE_S = 3.0
@@ -220,6 +221,24 @@ class PtyApp:
             if time.monotonic() >= end:
                 return None, f"never populated (no ready file after {timeout:.0f} s)"
             self.pump(0.02)
+
+    def wait_until(self, condition: Callable[[bytearray], bool], timeout: float, what: str) -> str | None:
+        """Pump output until condition(everything written so far) holds (needs
+        record=True). None when it does; otherwise why not: the app exited, or the
+        deadline passed (with the last lines of output)."""
+        assert self.record, "wait_until reads `output`: start with record=True"
+        end = time.monotonic() + timeout
+        while True:
+            if condition(self.output):
+                return None
+            if not self.alive():
+                self.pump(0)
+                if condition(self.output):
+                    return None
+                return f"{what}: the app exited with code {self.proc.returncode}" + self.tail_text()
+            if time.monotonic() >= end:
+                return f"{what}: not within {timeout:g} s" + self.tail_text()
+            self.pump(0.05)
 
     def tail_text(self) -> str:
         text = ANSI_RE.sub(b"", bytes(self.tail)).decode("utf-8", "replace")

@@ -7,7 +7,9 @@ sequences, while the text itself is on screen, inert."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -28,6 +30,14 @@ from tests.standins.elastic import start_standin
 UTC = timezone.utc
 HOST = hostile.by_name("cursor-move") + hostile.by_name("window-title-bel") + hostile.by_name("bidi-override")
 SERVICE = hostile.by_name("clear-screen") + hostile.by_name("rich-markup") + hostile.by_name("clipboard-osc52")
+#: the newest log event's message (it has no trace id, so `y` copies the message): a
+#: clipboard write, a window title, an 8-bit CSI and a bidi override in one line
+COPY_MESSAGE = (hostile.by_name("clipboard-osc52") + hostile.by_name("window-title-bel")
+                + hostile.by_name("c1-csi") + hostile.by_name("bidi-override"))
+#: what the console itself writes to copy (Textual's App.copy_to_clipboard)
+OSC52 = re.compile(rb"\x1b\]52;c;([A-Za-z0-9+/=]*)\x07")
+#: characters that must not reach a clipboard: C0, DEL, C1, bidi controls, line separators
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def stamp(at: datetime) -> str:
@@ -53,6 +63,11 @@ def hostile_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
                 "error": {"name": text[:100], "message": text, "stack": text},
                 "metadata": {"note": text[:2000]},
             }})
+        docs.append({"_index": INDICES[0], "_source": {
+            "timestamp": stamp(now - timedelta(seconds=5)),
+            "level": "ERROR", "service": "copy-target", "component": "copy", "message": COPY_MESSAGE,
+            "error": {"name": "HostileCopy", "message": COPY_MESSAGE, "stack": COPY_MESSAGE},
+        }})
         create_log_indices(es.url)
         client = Elasticsearch(es.url)
         helpers.bulk(client, docs, refresh="wait_for")
@@ -137,6 +152,44 @@ def test_no_control_sequence_from_any_backend_reaches_the_terminal(hostile_world
         assert marker in shown, marker
     assert "␛" in shown
     assert "internal:" not in shown, "no pane failed inside the console"
+
+
+def test_y_puts_a_hostile_message_and_trace_id_on_the_clipboard_inert(hostile_world: dict[str, Any]) -> None:
+    """`y` copies with OSC 52: the text the console hands the terminal's clipboard must
+    carry none of the corpus's escape sequences or control characters."""
+    work: Path = hostile_world["work"]
+    app = PtyApp([sys.executable, "-m", "obsconsole", "--config", str(hostile_world["config"])],
+                 160, 50, work / "ready-copy", record=True)
+    app.start()
+    try:
+        _, failure = app.wait_ready(40)
+        assert failure is None, failure
+        # the error pane's first row: the newest event, COPY_MESSAGE, without a trace id
+        app.send(b"3y")
+        failure = app.wait_until(lambda out: OSC52.search(out) is not None and b"copied message" in out, 20,
+                                 "y on the first row: an OSC 52 copy and the toast 'copied message'")
+        assert failure is None, failure
+        # the next row: the corpus's first entry (cursor-move), whose trace id is hostile too
+        app.send(b"\x1b[By")
+        failure = app.wait_until(lambda out: len(OSC52.findall(out)) >= 2 and b"copied trace_id" in out, 20,
+                                 "down, y: a second OSC 52 copy and the toast 'copied trace_id'")
+        assert failure is None, failure
+        assert app.alive(), "the console exited after copying" + app.tail_text()
+    finally:
+        app.stop(b"q")
+    raw = bytes(app.output)
+    copies = [base64.b64decode(m).decode("utf-8") for m in OSC52.findall(raw)]
+    assert len(copies) == 2, copies
+    message, trace_id = copies
+    assert CONTROL.findall(message) == [], message
+    assert CONTROL.findall(trace_id) == [], trace_id
+    # the text is all there, inert: the payloads as visible characters
+    for marker in ("]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==", "clip", "]0;PWNED-TITLE", "title", "2JC1-CLEAR", "invoice", "txt.exe"):
+        assert marker in message, (marker, message)
+    assert "5;5HMOVED-CURSOR" in trace_id, trace_id
+    # and nothing else of the corpus reached the terminal live: only the console's own
+    # two OSC 52 writes, which are taken out before looking
+    assert hostile.leaks(OSC52.sub(b"", raw)) == []
 
 
 def test_the_svg_snapshot_shows_the_hostile_text_inert(hostile_world: dict[str, Any]) -> None:

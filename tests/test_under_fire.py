@@ -403,3 +403,24 @@ def test_a_capped_flex_column_leaves_the_rest_of_the_room_to_the_message() -> No
     assert fit_columns(columns, 116) == {"time": 8, "lvl": 5, "service": 20, "trace": 8, "message": 65}
     # one of three columns at 200: the trace goes before the message is cut
     assert fit_columns(columns, 62) == {"time": 8, "lvl": 5, "service": 15, "message": 26}
+
+
+def test_the_terminal_title_names_the_state_and_is_given_back_on_exit(tmp_path) -> None:
+    """In a real terminal (a pty): the console pushes the terminal's own title, sets
+    `obsconsole · <state> · demo` (what another tmux window shows), and pops it on exit."""
+    import sys
+
+    from tests.ptyapp import PtyApp
+
+    app = PtyApp([sys.executable, "-m", "obsconsole", "demo"], 120, 40, tmp_path / "ready", record=True)
+    app.start()
+    try:
+        problem = app.wait_until(lambda out: b"\x1b]2;obsconsole \xc2\xb7 " in out, 30, "the terminal title")
+        assert problem is None, problem
+        out = bytes(app.output)
+        assert out.index(b"\x1b[22;2t") < out.index(b"\x1b]2;obsconsole \xc2\xb7 ")  # pushed first
+        title = out[out.index(b"\x1b]2;obsconsole"):].split(b"\x07", 1)[0].decode()
+        assert title in {f"\x1b]2;obsconsole · {s} · demo" for s in ("OK", "WARNING", "CRITICAL", "UNKNOWN")}, title
+    finally:
+        app.stop(b"q")
+    assert b"\x1b]2;\x07\x1b[23;2t" in bytes(app.output)  # given back
