@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/flood.py [--rate 2000] [--seconds 60] [--size 120x40]
 
-Starts the Elasticsearch stand-in (tests/standins/elastic.py) in a separate process that
+Starts the Elasticsearch stand-in (tests/standins/elastic/) in a separate process that
 also feeds it `--rate` ERROR events per second through the official client's bulk API (in
 batches every 100 ms; the index rolls over every 10 s and indices older than 30 s are
 deleted, so the stand-in, which scans its documents in Python, keeps answering in time),

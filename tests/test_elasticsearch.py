@@ -1,5 +1,5 @@
 """The Elasticsearch source through the official client against the protocol stand-in
-(tests/standins/elastic.py): documents go in through the client's bulk API."""
+(tests/standins/elastic/): documents go in through the client's bulk API."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 alerts.json is a real file written line by line by the test, rotated (renamed, a new file
 started) and truncated the way wazuh-analysisd and logrotate do. The indexer is the
-OpenSearch-style stand-in (tests/standins/elastic.py) fed through its `_bulk` API.
+OpenSearch-style stand-in (tests/standins/elastic/) fed through its `_bulk` API.
 """
 
 from __future__ import annotations
