@@ -1,7 +1,8 @@
 """The layering the design relies on, checked on the source with `ast`:
 
 - only obsconsole/ui/ may import Textual (everything else runs headless and in tests);
-- obsconsole/logic/ is pure: no module there imports anything that does I/O;
+- obsconsole/logic/ is pure: no module there imports anything that does I/O, nor the
+  config package (config imports logic's rules, never the reverse);
 - no package module depends on the tests' stand-in backends;
 - `import obsconsole.cli` stays light (`obsconsole check` / `--help` start fast on every
   SSH login), which means it must not pull Textual in.
@@ -42,6 +43,10 @@ IO_MODULES = (
     "aiohttp",
 )
 IO_CALLS = ("open", "exec", "eval", "__import__", "input", "breakpoint")
+#: all logic/ may import of the package: the layer below it and itself. Everything else
+#: sits above it (DESIGN.md: imports point down), and config, locations, sources, actions
+#: and the hub read files, the environment or backends.
+LOGIC_MAY_IMPORT = ("obsconsole.model", "obsconsole.logic")
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,16 @@ def imports_of(path: Path, source: str | None = None) -> list[Import]:
 
 def is_within(module: str, roots: tuple[str, ...]) -> bool:
     return any(module == r or module.startswith(r + ".") for r in roots)
+
+
+def is_above_logic(module: str) -> bool:
+    """A module of the package that logic/ must not import (the bare `obsconsole` of
+    `from obsconsole import model` is the package itself, not a layer)."""
+    return (
+        is_within(module, ("obsconsole",))
+        and module != "obsconsole"
+        and not is_within(module, LOGIC_MAY_IMPORT)
+    )
 
 
 def package_files(under: Path = PACKAGE) -> list[Path]:
@@ -196,6 +211,35 @@ def test_logic_modules_do_no_io(path: Path) -> None:
     assert offenders == []
 
 
+def test_the_import_finder_sees_config_imports_from_logic() -> None:
+    source = (
+        "from obsconsole.config import Thresholds\n"
+        "from ..config.types import Panes\n"
+        "import obsconsole.locations\n"
+    )
+    modules = {i.module for i in imports_of(PACKAGE / "logic" / "_probe.py", source)}
+    assert {
+        "obsconsole.config.Thresholds",
+        "obsconsole.config.types.Panes",
+        "obsconsole.locations",
+    } <= modules
+    assert all(is_above_logic(m) for m in modules)
+    allowed = ("obsconsole", "obsconsole.model.Health", "obsconsole.logic.fields")
+    assert not any(is_above_logic(m) for m in allowed)
+
+
+def test_logic_imports_neither_config_nor_io() -> None:
+    """The whole of logic/, in one list: config reads YAML, the environment and files, so
+    logic may not lean on it; the types logic needs live in model.py or logic/ itself."""
+    offenders = [
+        f"{rel(path)}:{imp.line}: imports {imp.module}"
+        for path in package_files(PACKAGE / "logic")
+        for imp in imports_of(path)
+        if is_above_logic(imp.module) or is_within(imp.module, IO_MODULES)
+    ]
+    assert offenders == [], "logic/ imports config or I/O:\n" + "\n".join(offenders)
+
+
 def test_no_package_module_depends_on_the_test_standins() -> None:
     offenders = [
         f"{rel(path)}:{imp.line}: {imp.module}"
@@ -241,3 +285,14 @@ def test_importing_the_cli_does_not_load_backend_clients() -> None:
         if is_within(m, ("elasticsearch", "asyncpg", "prometheus_api_client", "textual_plotext", "plotext"))
     ]
     assert heavy == []
+
+
+def test_importing_logic_does_not_load_config_or_io_layers() -> None:
+    """`test_logic_imports_neither_config_nor_io` at run time: importing every module of
+    logic/ loads no module of the package above it, so an indirect import (through
+    model.py, or a package logic uses) is caught too."""
+    modules = [module_name(p) for p in package_files(PACKAGE / "logic")]
+    loaded = _loaded_after("\n".join(f"import {m}" for m in modules))
+    assert set(modules) <= set(loaded)
+    above = [m for m in loaded if is_above_logic(m)]
+    assert above == [], f"importing logic/ loads {above[:5]}"

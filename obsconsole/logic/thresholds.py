@@ -2,13 +2,18 @@
 
 Pure functions: the UI colours by them and `obsconsole snapshot` derives its exit code
 from them, so the screen and the exit code cannot disagree.
+
+The threshold types (`Bands`, `Limits`, `Thresholds`) live here, beside the one rule that
+reads them (`limit_health`): the config loader fills them (`obsconsole.config` re-exports
+them), but logic must not import config, and a gauge's colour must not have two
+definitions.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable
 
-from obsconsole.config import Thresholds
 from obsconsole.model import (
     AlertGroup,
     Health,
@@ -17,6 +22,57 @@ from obsconsole.model import (
     SLOStatus,
     worst,
 )
+
+
+def limit_health(value: float | None, warning: float, critical: float) -> Health:
+    """A value against a two-level upper limit: at or above `critical` is CRITICAL, at or
+    above `warning` is WARNING, below is OK; a missing value is UNKNOWN."""
+    if value is None:
+        return Health.UNKNOWN
+    if value >= critical:
+        return Health.CRITICAL
+    if value >= warning:
+        return Health.WARNING
+    return Health.OK
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Colour bands for a percentage gauge (SPEC §2): >= warning is WARNING, >= critical
+    is CRITICAL, >= saturated is CRITICAL shown emphasised."""
+
+    warning: float
+    critical: float
+    saturated: float
+
+    def health(self, value: float | None) -> Health:
+        return limit_health(value, self.warning, self.critical)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A two-level upper limit (latency seconds, error ratio)."""
+
+    warning: float
+    critical: float
+
+    def health(self, value: float | None) -> Health:
+        return limit_health(value, self.warning, self.critical)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Defaults from SPEC §2-3 and §7."""
+
+    cpu: Bands = Bands(70, 85, 95)
+    memory: Bands = Bands(80, 90, 95)
+    disk: Bands = Bands(80, 90, 95)
+    #: p95 latency in seconds: warning 2 s, critical 5 s (SPEC §3)
+    latency_p95_s: Limits = Limits(2.0, 5.0)
+    #: 5xx ratio: warning 1 %, critical 5 % (SPEC §3)
+    error_ratio: Limits = Limits(0.01, 0.05)
+    #: remaining budget below this is at_risk (SPEC §7)
+    slo_budget_at_risk: float = 0.10
 
 
 def host_health(h: HostGauge, t: Thresholds) -> Health:

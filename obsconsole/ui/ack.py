@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from obsconsole.actions.ack import AckPlan
-from obsconsole.config import parse_duration
+from obsconsole.logic.durations import parse_duration
 from obsconsole.logic.sanitize import inert
 from obsconsole.ui.styles import short_interval
 
