@@ -74,6 +74,16 @@ def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
 
 
+def _unwritable(audit: AuditLog, verb: str) -> ActionResult | None:
+    """An action whose audit record cannot be written is not sent: the failed result
+    saying so, or None when the log is writable."""
+    try:
+        audit.check()
+    except AuditError as exc:
+        return ActionResult(False, f"{verb} not sent: {exc}")
+    return None
+
+
 def _audited(audit: AuditLog, action: str, target: str, result: ActionResult,
              detail: dict[str, Any], who: str, now: datetime) -> ActionResult:
     try:
@@ -85,10 +95,9 @@ def _audited(audit: AuditLog, action: str, target: str, result: ActionResult,
 
 async def ack(plan: AckPlan, source: Any, audit: AuditLog, clock: Clock) -> ActionResult:
     """Create the silence on every cluster. Not attempted if the audit log is unwritable."""
-    try:
-        audit.check()
-    except AuditError as exc:
-        return ActionResult(False, f"ack not sent: {exc}")
+    refused = _unwritable(audit, "ack")
+    if refused is not None:
+        return refused
     now = clock()
     ends = now + timedelta(seconds=plan.duration_s)
     outcomes = await _create(source, plan.matchers, now, ends, plan.created_by, plan.comment)
@@ -121,10 +130,9 @@ async def unack(group: AlertGroup, view: AlertsView, source: Any, audit: AuditLo
     acks = view.acks(group)
     if not acks:
         return ActionResult(False, "nothing to expire: the group is not acknowledged")
-    try:
-        audit.check()
-    except AuditError as exc:
-        return ActionResult(False, f"expire not sent: {exc}")
+    refused = _unwritable(audit, "expire")
+    if refused is not None:
+        return refused
     outcomes = [await _expire(source, s) for s in acks]
     bad = [o for o in outcomes if not o.ok]
     details = tuple(f"{o.cluster}: {'expired ' + o.detail if o.ok else 'FAILED: ' + o.detail}" for o in outcomes)
@@ -144,10 +152,9 @@ async def extend(group: AlertGroup, view: AlertsView, source: Any, audit: AuditL
     acks = view.acks(group)
     if not acks:
         return ActionResult(False, "nothing to extend: the group is not acknowledged")
-    try:
-        audit.check()
-    except AuditError as exc:
-        return ActionResult(False, f"extend not sent: {exc}")
+    refused = _unwritable(audit, "extend")
+    if refused is not None:
+        return refused
     current: Silence = acks[0]
     now = clock()
     ends = now + timedelta(seconds=duration_s)

@@ -9,7 +9,7 @@ pane shows a group as acked only when Alertmanager says its alerts are silenced.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Awaitable, Iterable, Sequence
 
 from rich.text import Text
 
@@ -172,40 +172,47 @@ class AlertsPane(Pane):
             return None
         return source
 
-    def action_ack(self) -> None:
+    def _target(self) -> tuple[AlertGroup, AlertsView, Any] | None:
+        """What an ack key acts on: the selected group, the view it is in and the
+        Alertmanager source; None, with a notice saying what is missing."""
         group = self._selected_group()
+        if group is None or self.view is None:
+            self.app.notify("Select an alert group first.", severity="warning")
+            return None
         source = self._silencer()
-        if group is None or source is None or self.view is None:
-            if group is None:
-                self.app.notify("Select an alert group first.", severity="warning")
+        return None if source is None else (group, self.view, source)
+
+    def _launch(self, action: Awaitable[ActionResult]) -> None:
+        """One action at a time; its result is reported, then Alertmanager re-read."""
+        self.run_worker(self._run(action), group="alerts-action", exclusive=True)
+
+    def action_ack(self) -> None:
+        target = self._target()
+        if target is None:
             return
-        every = [a for g in self.view.groups for a in g.alerts]
+        group, view, source = target
+        every = [a for g in view.groups for a in g.alerts]
         plan = ack_actions.plan_ack(group, every, self.ctx.labels.service_label, self.ctx.ack_duration_s)
         from obsconsole.ui.ack import AckScreen
 
         def confirmed(final: ack_actions.AckPlan | None) -> None:
             if final is not None:
-                self.run_worker(self._run(ack_actions.ack(final, source, self.app.audit, self.app.clock)),  # type: ignore[attr-defined]
-                                group="alerts-action", exclusive=True)
+                self._launch(ack_actions.ack(final, source, self.app.audit, self.app.clock))  # type: ignore[attr-defined]
 
         self.app.push_screen(AckScreen(plan), confirmed)
 
     def action_unack(self) -> None:
-        group = self._selected_group()
-        source = self._silencer()
-        if group is None or source is None or self.view is None:
-            return
-        self.run_worker(self._run(ack_actions.unack(group, self.view, source, self.app.audit, self.app.clock)),  # type: ignore[attr-defined]
-                        group="alerts-action", exclusive=True)
+        target = self._target()
+        if target is not None:
+            group, view, source = target
+            self._launch(ack_actions.unack(group, view, source, self.app.audit, self.app.clock))  # type: ignore[attr-defined]
 
     def action_extend_ack(self) -> None:
-        group = self._selected_group()
-        source = self._silencer()
-        if group is None or source is None or self.view is None:
-            return
-        self.run_worker(self._run(ack_actions.extend(group, self.view, source, self.app.audit, self.app.clock,  # type: ignore[attr-defined]
-                                                     self.ctx.ack_duration_s)),
-                        group="alerts-action", exclusive=True)
+        target = self._target()
+        if target is not None:
+            group, view, source = target
+            self._launch(ack_actions.extend(group, view, source, self.app.audit, self.app.clock,  # type: ignore[attr-defined]
+                                            self.ctx.ack_duration_s))
 
     async def _run(self, action: Any) -> ActionResult:
         result: ActionResult = await action
