@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 from obsconsole.config import AlertmanagerBackend, Context
 from obsconsole.model import Alert, Matcher, Severity, Silence, SourceError
 from obsconsole.sources.base import AlertState, BackendStatus, ClusterOutcome
-from obsconsole.sources.http import async_client, reason
+from obsconsole.sources.http import async_client, send
 
 Clock = Callable[[], datetime]
 
@@ -69,14 +69,7 @@ class AlertmanagerSource:
 
     async def _request(self, b: AlertmanagerBackend, method: str, path: str, **kwargs: Any) -> Any:
         """One call; the JSON answer, or SourceError with a one-line reason."""
-        import httpx
-
-        try:
-            response = await self._client(b).request(method, path, **kwargs)
-        except httpx.TimeoutException:
-            raise SourceError("timeout", f"alertmanager at {b.url}: no answer in {b.timeout_s:g} s") from None
-        except httpx.HTTPError as exc:
-            raise SourceError("unreachable", f"alertmanager at {b.url}: {reason(exc)}") from None
+        response = await send(self._client(b), f"alertmanager at {b.url}", b.timeout_s, method, path, **kwargs)
         if response.status_code in (401, 403):
             raise SourceError("auth", f"alertmanager at {b.url}: HTTP {response.status_code}, credentials refused")
         if response.status_code >= 400:

@@ -1,5 +1,6 @@
 """What the httpx-based backends (Alertmanager, the Wazuh indexer) share: the client
-built from a backend's `HttpAuth`, and one-line reasons for transport failures.
+built from a backend's `HttpAuth`, one request with its transport failures mapped to a
+one-line SourceError, and the reasons in a few words.
 
 httpx is imported inside the functions: only contexts with such a backend pay for it.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from obsconsole.config import HttpAuth
+from obsconsole.model import SourceError
 
 
 def auth_headers(auth: HttpAuth) -> dict[str, str]:
@@ -48,6 +50,24 @@ def async_client(url: str, auth: HttpAuth, timeout_s: float, **kwargs: Any) -> A
         timeout=timeout_s,
         **kwargs,
     )
+
+
+async def send(client: Any, where: str, timeout_s: float, method: str, path: str, **kwargs: Any) -> Any:
+    """One request; the `httpx.Response`, or SourceError in one line naming `where`.
+
+    A server that closes the connection before a whole answer was reachable: that is a
+    bad answer (`bad_response`), not `unreachable` (Alertmanager said unreachable before
+    this was shared with the Wazuh indexer). Statuses are the caller's to read."""
+    import httpx
+
+    try:
+        return await client.request(method, path, **kwargs)
+    except httpx.TimeoutException:
+        raise SourceError("timeout", f"{where}: no answer in {timeout_s:g} s") from None
+    except httpx.RemoteProtocolError:
+        raise SourceError("bad_response", f"{where}: the connection closed before a whole answer") from None
+    except httpx.HTTPError as exc:
+        raise SourceError("unreachable", f"{where}: {reason(exc)}") from None
 
 
 def reason(exc: BaseException) -> str:

@@ -36,7 +36,7 @@ from obsconsole.logic.buffer import EventBuffer
 from obsconsole.logic.fields import buckets, clip, error_reason
 from obsconsole.model import SecurityEvent, SecurityTop, SecurityView, SourceError
 from obsconsole.sources.base import BackendStatus
-from obsconsole.sources.http import async_client, reason
+from obsconsole.sources.http import async_client, send
 from obsconsole.sources.tail import LineTail
 
 Clock = Callable[[], datetime]
@@ -152,18 +152,9 @@ class IndexerReader:
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> Mapping[str, Any]:
         """One call; the JSON object answered, or a SourceError in one line naming the URL."""
-        import httpx
-
         if self._client is None:
             self._client = async_client(self.url, self.auth, self.timeout_s)
-        try:
-            response = await self._client.request(method, path, **kwargs)
-        except httpx.TimeoutException:
-            raise SourceError("timeout", f"{self.where}: no answer in {self.timeout_s:g} s") from None
-        except httpx.RemoteProtocolError:
-            raise SourceError("bad_response", f"{self.where}: the connection closed before a whole answer") from None
-        except httpx.HTTPError as exc:
-            raise SourceError("unreachable", f"{self.where}: {reason(exc)}") from None
+        response = await send(self._client, self.where, self.timeout_s, method, path, **kwargs)
         status = response.status_code
         if status == 401:
             raise SourceError("auth", f"{self.where}: HTTP 401, credentials refused")
