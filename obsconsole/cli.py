@@ -249,7 +249,8 @@ def cmd_run(args: argparse.Namespace, demo: bool) -> int:
 
     app = ObsConsoleApp(config, readonly=args.readonly, theme=args.theme, keymap=args.keymap)
     app.run()
-    return 0
+    # Textual sets 1 when the app ended on an exception: a crash must not exit 0
+    return app.return_code or 0
 
 
 async def _json_snapshot(config: Config, clock: Callable[[], datetime], elapsed: float, timeout: float) -> tuple[dict[str, Any], int]:

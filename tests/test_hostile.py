@@ -164,20 +164,39 @@ def test_y_puts_a_hostile_message_and_trace_id_on_the_clipboard_inert(hostile_wo
     try:
         _, failure = app.wait_ready(40)
         assert failure is None, failure
-        # the error pane's first row: the newest event, COPY_MESSAGE, without a trace id
-        app.send(b"3y")
-        failure = app.wait_until(lambda out: OSC52.search(out) is not None and b"copied message" in out, 20,
+        help_ = b"In the Error stream pane"
+        # 3, then ? shows the error pane's keys: the pane has the focus (a key typed right
+        # after 3 could still go to the pane that had it); q closes the help, y copies the
+        # first row: the newest event, COPY_MESSAGE, without a trace id
+        mark = len(app.output)
+        app.send(b"3?")
+        failure = app.wait_until(lambda out: help_ in out[mark:], 20, "3, ?: the help of the error pane")
+        assert failure is None, failure
+        mark = len(app.output)
+        app.send(b"qy")
+        failure = app.wait_until(lambda out: OSC52.search(out, mark) is not None and b"copied message" in out[mark:], 20,
                                  "y on the first row: an OSC 52 copy and the toast 'copied message'")
         assert failure is None, failure
-        # the next row: the corpus's first entry (cursor-move), whose trace id is hostile too
-        app.send(b"\x1b[By")
-        failure = app.wait_until(lambda out: len(OSC52.findall(out)) >= 2 and b"copied trace_id" in out, 20,
-                                 "down, y: a second OSC 52 copy and the toast 'copied trace_id'")
+        # still there (a crash report also names the toast's text): ?, then q, down, y on
+        # the next row, the corpus's first entry (cursor-move), whose trace id is hostile
+        mark = len(app.output)
+        app.send(b"?")
+        failure = app.wait_until(lambda out: help_ in out[mark:], 20, "?: the help again, after the copy")
+        assert failure is None, failure
+        mark = len(app.output)
+        app.send(b"q\x1b[By")
+        failure = app.wait_until(lambda out: OSC52.search(out, mark) is not None and b"copied trace_id" in out[mark:], 20,
+                                 "q, down, y: a second OSC 52 copy and the toast 'copied trace_id'")
+        assert failure is None, failure
+        mark = len(app.output)
+        app.send(b"?")
+        failure = app.wait_until(lambda out: help_ in out[mark:], 20, "?: the help again, after the second copy")
         assert failure is None, failure
         assert app.alive(), "the console exited after copying" + app.tail_text()
     finally:
-        app.stop(b"q")
+        app.stop(b"qq")  # the help is open: q closes it, q quits
     raw = bytes(app.output)
+    assert b"Traceback" not in raw
     copies = [base64.b64decode(m).decode("utf-8") for m in OSC52.findall(raw)]
     assert len(copies) == 2, copies
     message, trace_id = copies

@@ -424,3 +424,20 @@ def test_the_terminal_title_names_the_state_and_is_given_back_on_exit(tmp_path) 
     finally:
         app.stop(b"q")
     assert b"\x1b]2;\x07\x1b[23;2t" in bytes(app.output)  # given back
+
+
+async def test_the_filter_box_gets_a_row_in_a_pane_sized_to_its_rows() -> None:
+    app = frozen_demo_app()
+    async with running(app, WIDE) as pilot:
+        await settle(pilot)
+        latency = pane(app, "latency")
+        before = latency.region.height
+        await pilot.press("2", "slash")
+        box = latency.query_one(".pane-filter")
+        # the row grows by the box's row, and the box is drawn inside the pane
+        await wait_until(pilot, lambda: latency.region.height == before + 1, "the latency row to grow by one")
+        await wait_until(pilot, lambda: box.region.height == 1 and latency.region.contains_region(box.region),
+                         "the filter box drawn inside the pane")
+        await pilot.press(*"auth", "enter")
+        await wait_until(pilot, lambda: latency.region.height == before, "the row back to its size")
+        assert rows(app, "latency")[0].startswith("aigym-auth")

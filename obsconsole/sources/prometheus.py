@@ -27,6 +27,7 @@ from obsconsole.model import (
     SourceError,
 )
 from obsconsole.sources.base import BackendStatus
+from obsconsole.sources.http import auth_headers
 
 Clock = Callable[[], datetime]
 
@@ -149,11 +150,7 @@ class PrometheusSource:
             auth = self.backend.auth
             session = requests.Session()
             session.verify = auth.ca_bundle or auth.verify_tls
-            headers = dict(auth.headers)
-            if auth.bearer_token:
-                headers["Authorization"] = f"Bearer {auth.bearer_token}"
-            elif auth.api_key:
-                headers["Authorization"] = f"ApiKey {auth.api_key}"
+            headers = auth_headers(auth)
             basic = (auth.username, auth.password) if auth.username else None
             self._client = PrometheusConnect(
                 url=self.backend.url,

@@ -35,7 +35,7 @@ from obsconsole.ui.keymaps import load_keymap
 from obsconsole.ui.line import show
 from obsconsole.ui.palette import ActionsProvider
 from obsconsole.ui.panes import PANE_CLASSES
-from obsconsole.ui.panes.base import Pane, same_cell
+from obsconsole.ui.panes.base import Pane, RoomChanged, same_cell
 from obsconsole.ui.panes.errors import ErrorsPane
 from obsconsole.ui.panes.latency import LatencyPane
 from obsconsole.ui.screens import HelpScreen, key_display
@@ -129,6 +129,10 @@ class OverviewScreen(Screen[None]):
             self.apply_layout()
 
     def on_resize(self) -> None:
+        self.apply_layout()
+
+    def on_room_changed(self, event: RoomChanged) -> None:
+        event.stop()
         self.apply_layout()
 
     @property

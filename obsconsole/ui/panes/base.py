@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Iterable, Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input
 
@@ -187,6 +188,11 @@ class PaneTable(DataTable, inherit_bindings=False):
             self._replacing = False
 
 
+class RoomChanged(Message):
+    """A pane needs a different number of rows (its filter box opened or closed): the
+    overview sizes its rows again."""
+
+
 class Pane(Vertical):
     """Base of the overview panes. Subclasses set the class attributes and implement
     `columns`, `rows`, `summary` and `detail`."""
@@ -336,7 +342,8 @@ class Pane(Vertical):
         except Exception:  # not composed yet
             rows = 1
         error = 1 if self.query_one(".pane-error").display else 0
-        return max(5, 2 + 1 + max(1, rows) + error + self.extra_rows())
+        box = 1 if self.query_one(".pane-filter").display else 0
+        return max(5, 2 + 1 + max(1, rows) + error + box + self.extra_rows())
 
     def extra_rows(self) -> int:
         """Lines the pane draws besides its table (a trend line)."""
@@ -509,6 +516,7 @@ class Pane(Vertical):
         box.value = self.filter_text
         box.display = True
         box.focus()
+        self.post_message(RoomChanged())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -532,6 +540,7 @@ class Pane(Vertical):
         self.filter_text = text
         box = self.query_one(".pane-filter", Input)
         box.display = False
+        self.post_message(RoomChanged())
         self.focus_target().focus()
         self.rerender()
         self.refresh_status(self.app.clock())  # type: ignore[attr-defined]

@@ -180,7 +180,12 @@ class ErrorsPane(Pane):
 
     def summary(self, value: ErrorStream) -> str:
         stream = self.shown or value
-        text = count_of(len(stream.events), "event")
+        text = ""
+        if not self.following:
+            # first, so that a narrow title never cuts it off
+            why = "f" if self.held else "cursor · home follows"
+            text = f"HELD ({why})" + (f" · {self.missed:,} new" if self.missed else "") + " · "
+        text += count_of(len(stream.events), "event")
         # the rate only when it is news (≥ 1/s): the histogram shows the per-minute
         # counts, and a title that changes every poll repaints the whole pane
         if stream.rate_per_s is not None and stream.rate_per_s >= 1:
@@ -190,9 +195,6 @@ class ErrorsPane(Pane):
         narrowed = _describe(stream.query)
         if narrowed:
             text += f" · {narrowed}"
-        if not self.following:
-            why = "f" if self.held else "cursor · home follows"
-            text += f" · HELD ({why})" + (f" · {self.missed:,} new" if self.missed else "")
         return text
 
     def detail(self, key: str) -> tuple[str, list[tuple[str, Any]]] | None:
