@@ -55,8 +55,6 @@ class ErrorsPane(Pane):
         self.shown: ErrorStream | None = None
         #: events that arrived while not following (each counted once)
         self.missed = 0
-        #: every service seen in the window so far (what `s` cycles through)
-        self.services_seen: set[str] = set()
 
     @property
     def following(self) -> bool:
@@ -79,7 +77,6 @@ class ErrorsPane(Pane):
 
     def show_snapshot(self, snap: Snapshot[Any], health: Health, now: Any, retry_in_s: float | None = None) -> None:
         if snap.has_value and snap.value is not self.snapshot.value and self.live:
-            self.services_seen.update(snap.value.services)
             if self.following or self.shown is None:
                 self.shown = snap.value
                 self.missed = 0
@@ -260,8 +257,9 @@ class ErrorsPane(Pane):
 
     def action_cycle_service(self) -> None:
         query = self._source_query()
-        # every service seen in the window (not only those the current filter shows)
-        known = sorted(self.services_seen | set(query.services))
+        # every service of the window, as the source saw it without the service filter
+        latest = self.snapshot.value
+        known = sorted(set(latest.services if latest is not None else ()) | set(query.services))
         cycle: list[tuple[str, ...]] = [()] + [(s,) for s in known]
         index = cycle.index(query.services) if query.services in cycle else 0
         services = cycle[(index + 1) % len(cycle)]
