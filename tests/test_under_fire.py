@@ -431,7 +431,9 @@ async def test_the_filter_box_gets_a_row_in_a_pane_sized_to_its_rows() -> None:
     async with running(app, WIDE) as pilot:
         await settle(pilot)
         latency = pane(app, "latency")
-        before = latency.region.height
+        # six hosts and five services: a row of 9 (borders, header, rows, trend line)
+        await wait_until(pilot, lambda: latency.region.height == 9, "the latency row sized to its rows")
+        before = 9
         await pilot.press("2", "slash")
         box = latency.query_one(".pane-filter")
         # the row grows by the box's row, and the box is drawn inside the pane

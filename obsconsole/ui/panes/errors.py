@@ -87,11 +87,17 @@ class ErrorsPane(Pane):
     def on_data_table_row_highlighted(self, event: Any) -> None:
         """The cursor moved: back on the top row the stream follows again (and catches
         up); away from it, the title says the view is held."""
-        if self.following and self.snapshot.has_value and self.shown is not self.snapshot.value:
+        self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
+
+    def refresh_status(self, now: Any) -> None:
+        # Following shows the newest stream, whatever made it follow again (the cursor
+        # back on top, `f`, a held row that went away): checked on every status refresh
+        # (each second and each cursor move), so no path can leave a stale view unheld.
+        if self.live and self.following and self.snapshot.has_value and self.shown is not self.snapshot.value:
             self.shown = self.snapshot.value
             self.missed = 0
             self.rerender()
-        self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
+        super().refresh_status(now)
 
     @property
     def events(self) -> tuple[LogEvent, ...]:
