@@ -146,10 +146,12 @@ CRASH_RE = re.compile(r"Traceback \(most recent call last\)|^\w*(Error|Exception
                       r"|Exception in callback|Task was destroyed but it is pending", re.M)
 
 #: Runs obsconsole's own main() with the logging module, uncaught exceptions (any
-#: thread) and unraisable ones (__del__, callbacks) written to the file named first.
+#: thread) and unraisable ones (__del__, callbacks) written to the file named first, and
+#: main()'s exit status to the file named second (tmux does not always report it).
 LAUNCHER = """\
 import logging, sys, threading
 log_path = sys.argv.pop(1)
+status_path = sys.argv.pop(1)
 handler = logging.FileHandler(log_path, encoding="utf-8")
 logging.basicConfig(level=logging.WARNING, handlers=[handler],
                     format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -161,7 +163,10 @@ sys.excepthook = excepthook
 threading.excepthook = lambda a: caught.error("uncaught in thread %s", a.thread, exc_info=(a.exc_type, a.exc_value, a.exc_traceback))
 sys.unraisablehook = lambda u: caught.error("unraisable: %s %r", u.err_msg, u.object, exc_info=(u.exc_type, u.exc_value, u.exc_traceback))
 from obsconsole.cli import main
-sys.exit(main(sys.argv[1:]))
+code = main(sys.argv[1:])
+with open(status_path, "w") as status:
+    status.write(str(code))
+sys.exit(code)
 """
 
 
@@ -632,6 +637,7 @@ class Walk:
         self.work.mkdir(parents=True, exist_ok=True)
         self.term = Terminal(f"{self.cols}x{self.rows}", self.cols, self.rows, self.work)
         self.app_log = self.work / "app.log"
+        self.status_path = self.work / "status"
         self.name = f"{self.cols}×{self.rows}"
 
     @property
@@ -872,7 +878,7 @@ class Walk:
             "audit_log": str(self.work / "audit.jsonl"),
             "contexts": {"demo": {"demo": {"seed": SEED, "incident_after": f"{INCIDENT_AFTER_S:g}s"}}},
         }))
-        argv = [sys.executable, "-c", LAUNCHER, str(self.app_log), "--config", str(config), "run"]
+        argv = [sys.executable, "-c", LAUNCHER, str(self.app_log), str(self.status_path), "--config", str(config), "run"]
         ready = self.work / "ready"
         lo = self.term.start(argv, {**self.env, "OBSCONSOLE_READY_FILE": str(ready)})
         self.started_at = lo
@@ -1262,6 +1268,10 @@ class Walk:
         self.press("app.quit")
         deadline = time.monotonic() + 15
         while (ended := self.term.dead())[1] is None:
+            if ended[0] and self.status_path.exists():
+                # the pane is dead and main() wrote its status: tmux may not reap it soon
+                ended = (True, f"status {self.status_path.read_text().strip()}")
+                break
             if time.monotonic() > deadline:
                 self.problem("quit", f"q: the console {'ended, status unknown' if ended[0] else 'still runs'} 15 s later",
                              self.term.capture())
