@@ -214,6 +214,25 @@ async def test_turning_critical_rings_the_bell_toasts_and_is_recorded() -> None:
         assert bells == [1], "still critical: no second bell"
 
 
+async def test_esc_clears_the_filter_then_the_maximised_view_then_the_toasts() -> None:
+    app = frozen_demo_app()
+    async with running(app, WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "m", "slash", *"api", "enter")
+        latency = pane(app, "latency")
+        await wait_until(pilot, lambda: "filter: api" in str(latency.border_subtitle), "the filter")
+        app.notify("obsconsole is CRITICAL", title="CRITICAL", severity="error", timeout=30)
+        await wait_until(pilot, lambda: len(app.screen.query("Toast")) == 1, "the toast")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "filter:" not in str(latency.border_subtitle), "the filter cleared")
+        assert app.overview.zoomed == "latency" and len(app.screen.query("Toast")) == 1
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.overview.zoomed is None, "the overview again")
+        assert len(app.screen.query("Toast")) == 1
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.screen.query("Toast"), "the toast dismissed")
+
+
 async def test_bell_false_in_the_config_keeps_the_toast_and_silences_the_bell() -> None:
     import dataclasses
 

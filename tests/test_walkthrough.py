@@ -753,15 +753,22 @@ class Walk:
             )
 
     def wait(self, what: str, condition: Callable[[Screen], T], timeout: float = KEY_TIMEOUT_S) -> T:
-        """Poll the screen until condition(screen) is truthy; Stuck after the deadline."""
-        deadline = time.monotonic() + timeout
+        """Poll the screen until condition(screen) is truthy; Stuck after the deadline.
+
+        Time a toast spends on screen does not count (it may cover what is looked for, and
+        a CRITICAL toast stays 30 s), up to one toast's lifetime more."""
+        start = time.monotonic()
+        deadline = start + timeout
         while True:
             screen = self.look()
             result = condition(screen)
             if result:
                 return result
-            if time.monotonic() > deadline:
-                raise Stuck(f"waited {timeout:g} s for {what} (after {self.last_key!r})", screen)
+            now = time.monotonic()
+            if screen.has_toast():
+                deadline = min(max(deadline, now + POLL_S), start + timeout + TOAST_TIMEOUT_S)
+            if now > deadline:
+                raise Stuck(f"waited {now - start:.0f} s for {what} (after {self.last_key!r})", screen)
             time.sleep(POLL_S)
 
     # ------------------------------------------------------------------ keys
@@ -773,6 +780,14 @@ class Walk:
         if pane == 3 or binding.startswith("errors."):
             self.last_error_key = self.last_key
         self.term.send(key)
+
+    def dismiss_toasts(self, kind: str, focused: int) -> None:
+        """esc on the overview, with no filter and nothing maximised, dismisses the toasts."""
+        self.pressed.add("pane.restore")
+        self.last_key = "pane.restore (Escape: the toasts)"
+        self.term.send("Escape")
+        self.check(kind, "esc: the toasts dismissed, the focus kept",
+                   lambda s: not s.has_toast() and s.focused_pane() == focused)
 
     def no_modal(self, what: str = "the dialog to close") -> Screen:
         return self.wait(what, lambda s: s if s.modal() is None else None)
@@ -1113,6 +1128,7 @@ class Walk:
             copied = self.term.clipboard()
             if not re.fullmatch(r"[0-9a-f]{32}", copied):
                 self.problem("copy", f"y put {copied[:200]!r} on the clipboard, not a trace id", self.look())
+            self.dismiss_toasts("copy", 3)
         if not strict:
             self.help(f"In the {PANES[3]} pane")
 

@@ -70,7 +70,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("pane.next", "tab", "cycle_pane(1)", "pane: Next pane", "Focus the next pane", palette=False, scope="overview"),
     ActionSpec("pane.previous", "shift+tab", "cycle_pane(-1)", "pane: Previous pane", "Focus the previous pane", palette=False, scope="overview"),
     ActionSpec("pane.maximize", "m", "toggle_maximize", "pane: Maximise / restore", "Maximise the focused pane, or restore the overview", show=True, scope="overview", label="Maximise"),
-    ActionSpec("pane.restore", "escape", "restore", "pane: Restore overview", "Leave maximised view / clear the pane filter", palette=False, scope="overview"),
+    ActionSpec("pane.restore", "escape", "restore", "pane: Restore overview", "Clear the pane filter, else leave the maximised view, else dismiss the toasts", palette=False, scope="overview"),
     # ---- pane (bindings live on the pane widget: they act on the focused pane)
     ActionSpec("pane.search", "slash", "start_search", "pane: Filter rows", "Filter the focused pane's rows by text", scope="pane", key_display="/"),
     ActionSpec("pane.pause", "P", "toggle_pane_pause", "pane: Pause / resume this pane", "Pause or resume the focused pane's refresh", scope="pane"),

@@ -226,11 +226,15 @@ class OverviewScreen(Screen[None]):
             self.call_after_refresh(pane.rerender)
 
     def action_restore(self) -> None:
+        """esc: clear the pane's filter, else leave the maximised view, else dismiss the
+        toasts (a CRITICAL one stays 30 s and, at 80×24, covers a pane's last rows)."""
         pane = self.pane(self.active_pane)
         if pane is not None and pane.clear_filter():
             return
         if self.zoomed is not None:
             self.action_toggle_maximize()
+        elif self.oc.screen.query("Toast"):
+            self.oc.clear_notifications()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "readonly_notice":
