@@ -39,6 +39,7 @@ from obsconsole.ui.panes.base import Pane, RoomChanged, same_cell
 from obsconsole.ui.panes.errors import ErrorsPane
 from obsconsole.ui.panes.latency import LatencyPane
 from obsconsole.ui.screens import HelpScreen, key_display
+from obsconsole.ui.terminal import terminal_driver
 from obsconsole.ui.theming import choose_theme, load_themes
 
 Clock = Callable[[], datetime]
@@ -284,7 +285,7 @@ class ObsConsoleApp(App[None]):
         refresh_s: float | None = None,
         demo_elapsed_s: float = 0.0,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=terminal_driver())
         self.config = config
         self.ctx = config.context
         self.clock: Clock = clock or utc_now
