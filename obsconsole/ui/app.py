@@ -86,6 +86,7 @@ class OverviewScreen(Screen[None]):
         super().__init__(id="overview")
         self.zoomed: str | None = None
         self.active_pane: str = "infra"
+        self._panes: list[Pane] | None = None
 
     @property
     def oc(self) -> "ObsConsoleApp":
@@ -112,8 +113,14 @@ class OverviewScreen(Screen[None]):
             first.focus_target().focus()
 
     def panes(self) -> list[Pane]:
-        """The panes in their numbered order."""
-        return sorted(self.query(Pane), key=lambda p: p.number)
+        """The panes in their numbered order (composed once: kept once mounted, as this
+        is asked on every update and every second)."""
+        if self._panes is not None:
+            return self._panes
+        found = sorted(self.query(Pane), key=lambda p: p.number)
+        if self.is_mounted:
+            self._panes = found
+        return found
 
     def pane(self, pane_id: str) -> Pane | None:
         for p in self.panes():

@@ -124,6 +124,16 @@ class PaneTable(DataTable, inherit_bindings=False):
         # set while rows are replaced: cursor moves then are not the user's
         self._replacing = False
 
+    def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
+        """Textual measures each cell of each new row, for the columns sized to their
+        content. Ours all have a width set (fit_columns), so the measuring changes
+        nothing; with the error stream's rows all new at each poll it was a third of
+        the pane's work. Only the scrollable size is computed (Textual 8's hook)."""
+        if any(c.auto_width for c in self.columns.values()):
+            super()._update_dimensions(new_rows)
+        else:
+            super()._update_dimensions(())
+
     def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
         super().watch_cursor_coordinate(old, new)
         if self._replacing or old == new:
@@ -215,6 +225,7 @@ class Pane(Vertical):
         self.filter_text = ""
         self.paused = False
         self._rendered: Any = _UNSET
+        self._table: PaneTable | None = None
         #: fitted column widths of the last render, by label
         self.widths: dict[str, int] = {}
         self._last_title: Text | None = None
@@ -233,17 +244,23 @@ class Pane(Vertical):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield WrappedLine("", classes="pane-error")
-        yield Line("waiting for the first result…", classes="pane-placeholder")
+        # kept: they are read on every update and every second (no DOM query each time)
+        self.error_line = WrappedLine("", classes="pane-error")
+        self.placeholder = Line("waiting for the first result…", classes="pane-placeholder")
+        self.filter_box = Input(placeholder="filter rows (Enter apply, Esc clear)", classes="pane-filter")
+        yield self.error_line
+        yield self.placeholder
         yield from self.compose_body()
-        yield Input(placeholder="filter rows (Enter apply, Esc clear)", classes="pane-filter")
+        yield self.filter_box
 
     def compose_body(self) -> ComposeResult:
         yield PaneTable(classes="pane-table")
 
     @property
     def table(self) -> PaneTable:
-        return self.query_one(PaneTable)
+        if self._table is None:
+            self._table = self.query_one(PaneTable)  # raises until composed
+        return self._table
 
     def focus_target(self) -> PaneTable:
         return self.table
@@ -270,11 +287,11 @@ class Pane(Vertical):
         self.snapshot = snap
         self.health = health
         if snap.has_value:
-            show(self.query_one(".pane-placeholder"), False)
+            show(self.placeholder, False)
             if snap.value != self._rendered:
                 self.rerender()
         elif snap.error is not None:
-            self.query_one(".pane-placeholder", Line).update(
+            self.placeholder.update(
                 Text("no data yet", style="italic")
             )
         self.refresh_status(now)
@@ -341,8 +358,8 @@ class Pane(Vertical):
             rows = self.table.row_count
         except Exception:  # not composed yet
             rows = 1
-        error = 1 if self.query_one(".pane-error").display else 0
-        box = 1 if self.query_one(".pane-filter").display else 0
+        error = 1 if self.error_line.display else 0
+        box = 1 if self.filter_box.display else 0
         return max(5, 2 + 1 + max(1, rows) + error + box + self.extra_rows())
 
     def extra_rows(self) -> int:
@@ -424,7 +441,7 @@ class Pane(Vertical):
         if subtitle != str(self.border_subtitle or ""):
             self.border_subtitle = Text(subtitle) if subtitle else None
 
-        error = self.query_one(".pane-error", WrappedLine)
+        error = self.error_line
         warning = self.warning() if snap.error is None else None
         if warning is not None:
             if not same_cell(warning, self._last_error):
@@ -512,7 +529,7 @@ class Pane(Vertical):
     # ------------------------------------------------------------------ actions
 
     def action_start_search(self) -> None:
-        box = self.query_one(".pane-filter", Input)
+        box = self.filter_box
         box.value = self.filter_text
         box.display = True
         box.focus()
@@ -529,7 +546,7 @@ class Pane(Vertical):
 
     def clear_filter(self) -> bool:
         """Escape: close the filter box / drop the filter. True if there was one."""
-        box = self.query_one(".pane-filter", Input)
+        box = self.filter_box
         had = bool(self.filter_text) or box.display
         if had:
             box.value = ""
@@ -538,7 +555,7 @@ class Pane(Vertical):
 
     def _set_filter(self, text: str) -> None:
         self.filter_text = text
-        box = self.query_one(".pane-filter", Input)
+        box = self.filter_box
         box.display = False
         self.post_message(RoomChanged())
         self.focus_target().focus()
