@@ -255,28 +255,21 @@ def cmd_run(args: argparse.Namespace, demo: bool) -> int:
 
 async def _json_snapshot(config: Config, clock: Callable[[], datetime], elapsed: float, timeout: float) -> tuple[dict[str, Any], int]:
     """JSON is built from the hub's results directly: no screen involved."""
-    from obsconsole.hub import Hub
-    from obsconsole.queries import build_sources, pane_queries, snapshot_document
+    from obsconsole.export import snapshot_document
+    from obsconsole.session import Session
 
-    ctx = config.context
-    sources = build_sources(ctx, clock, elapsed_s=elapsed)
-    queries = pane_queries(ctx, sources)
-    hub = Hub(clock)
-    for pid, q in queries.items():
-        pane = ctx.panes.refresh[pid]
-        hub.add(pid, q.fetch, pane.refresh_s, pane.timeout_s)
-    hub.start()
+    session = Session.open(config.context, clock, demo_elapsed_s=elapsed)
+    session.hub.start()
     try:
-        await hub.wait_first(timeout_s=timeout)
+        await session.hub.wait_first(timeout_s=timeout)
     finally:
-        await hub.stop()
-        await sources.aclose()
-    doc = snapshot_document(ctx, queries, hub.snapshots(), clock())
+        await session.close()
+    doc = snapshot_document(config.context, session.queries, session.hub.snapshots(), clock())
     return doc, doc["exit_code"]
 
 
 async def _screen_snapshot(config: Config, args: argparse.Namespace, clock: Callable[[], datetime]) -> tuple[str, int]:
-    from obsconsole.queries import overall_health
+    from obsconsole.session import overall_health
     from obsconsole.ui.app import ObsConsoleApp
     from obsconsole.ui.headless import capture
 
@@ -307,7 +300,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args, args.demo)
-    from obsconsole.queries import build_sources, unconfigured_panes
+    from obsconsole.sources.build import build_sources, unconfigured_panes
 
     ctx = config.context
     sources = build_sources(ctx, _clock(None))

@@ -506,3 +506,38 @@ class SecurityView:
     brute_force_ips: tuple[str, ...] = ()
     skipped_lines: int = 0
     warnings: tuple[str, ...] = ()
+
+
+# ------------------------------------------------------------------ backends' answers
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """One line of `obsconsole check`."""
+
+    backend: str  # "prometheus", "alertmanager", ...
+    target: str  # URL, file or "demo"
+    reachable: bool
+    version: str | None
+    latency_s: float | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """One read of every instance."""
+
+    alerts: tuple[Alert, ...]
+    silences: tuple[Silence, ...]
+    #: "URL: reason" for each instance that could not be read
+    peers_down: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClusterOutcome:
+    """What one cluster answered to a create or expire."""
+
+    cluster: str
+    url: str | None  # the instance that accepted, if any
+    ok: bool
+    detail: str  # the silence id, or why it failed

@@ -268,7 +268,7 @@ def _loaded_after(statement: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "module",
-    ["obsconsole.cli", "obsconsole.queries", "obsconsole.hub", "obsconsole.logic.sanitize"],
+    ["obsconsole.cli", "obsconsole.panes", "obsconsole.session", "obsconsole.export", "obsconsole.sources.build", "obsconsole.hub", "obsconsole.logic.sanitize"],
 )
 def test_importing_headless_modules_does_not_load_textual(module: str) -> None:
     loaded = _loaded_after(f"import {module}")

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 from obsconsole.actions.audit import AuditError, AuditLog, actor
 from obsconsole.logic import silences
 from obsconsole.model import ActionResult, Alert, AlertGroup, AlertsView, Matcher, Severity, Silence, SourceError
-from obsconsole.sources.base import ClusterOutcome
+from obsconsole.model import ClusterOutcome
 
 Clock = Callable[[], datetime]
 

@@ -7,8 +7,8 @@ The loader (`obsconsole.config.load`) fills them and is the only place that read
 A setting's default lives only here, in its dataclass field: the loader passes just the
 keys the file sets, so a default is never written down twice (the built-in SLOs,
 channels and label aliases are in `defaults`). The pane ids and each pane's default
-schedule (`PANE_IDS`, `DEFAULT_PANES`) are here too: `Panes()` needs them when this
-module is imported. The threshold types
+schedule come from the pane registry (`obsconsole.panes`), re-exported here as
+`PANE_IDS` and `DEFAULT_PANES`. The threshold types
 (`Bands`, `Limits`, `Thresholds`) and the SLO types (`SLODefinition`, `BurnWindow`) live
 below this package, in `logic.thresholds` and `model`, because logic reads them and must
 not import config; `obsconsole.config` re-exports them.
@@ -21,10 +21,8 @@ from typing import Mapping
 
 from obsconsole.logic.thresholds import Thresholds
 from obsconsole.model import SLODefinition
-
-
-PANE_IDS: tuple[str, ...] = ("infra", "latency", "errors", "slo", "alerts", "security")
-"""The six overview panes, in screen order (their focus keys are 1-6)."""
+from obsconsole.panes import PANE_IDS as PANE_IDS
+from obsconsole.panes import PANES
 
 
 # --------------------------------------------------------------------------- backends
@@ -147,17 +145,8 @@ class PaneConfig:
     enabled: bool = True
 
 
-DEFAULT_PANES: Mapping[str, PaneConfig] = {
-    # node-exporter is scraped every 10-15 s (SPEC §2): refreshing faster is waste
-    "infra": PaneConfig(refresh_s=15.0),
-    "latency": PaneConfig(refresh_s=15.0),
-    # a live tail: the one pane where seconds matter
-    "errors": PaneConfig(refresh_s=5.0),
-    # burn rates over 5 min to 6 h windows move slowly (SPEC §13: near-real-time class)
-    "slo": PaneConfig(refresh_s=60.0),
-    "alerts": PaneConfig(refresh_s=10.0),
-    "security": PaneConfig(refresh_s=15.0),
-}
+#: each pane's default schedule, from the pane registry (obsconsole/panes.py)
+DEFAULT_PANES: Mapping[str, PaneConfig] = {p.id: PaneConfig(p.refresh_s, p.timeout_s) for p in PANES}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 from obsconsole.config import AlertmanagerBackend, Context
 from obsconsole.model import Alert, Matcher, Severity, Silence, SourceError
-from obsconsole.sources.base import AlertState, BackendStatus, ClusterOutcome
+from obsconsole.model import AlertState, BackendStatus, ClusterOutcome
 from obsconsole.sources.http import async_client, send
 
 Clock = Callable[[], datetime]

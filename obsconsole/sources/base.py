@@ -1,4 +1,5 @@
-"""The interfaces between panes and backends.
+"""The interfaces between panes and backends (the result types they share are in
+`obsconsole.model`).
 
 Each pane asks one of these for its data. A backend module implements those it can
 serve (Prometheus: infra, latency, SLOs; Alertmanager: alerts; Elasticsearch: logs;
@@ -8,11 +9,15 @@ model objects (tuples, newest first where order matters) and raise only `SourceE
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, Sequence, runtime_checkable
 
 from obsconsole.model import (
     Alert,
+    AlertState,
+    BackendStatus,
+    ClusterOutcome,
+    Matcher,
     ErrorStream,
     LogQuery,
     Silence,
@@ -49,8 +54,22 @@ class SLOSource(Protocol):
 
 @runtime_checkable
 class AlertSource(Protocol):
+    """Alerts, and what an ack needs: silences to read, create and expire."""
+
     async def fetch_alerts(self) -> tuple[Alert, ...]:
         """Active (and silenced) alerts, de-duplicated by fingerprint."""
+        ...
+
+    async def fetch_alert_state(self) -> AlertState:
+        """Alerts, silences and the instances that could not be read, in one read."""
+        ...
+
+    async def create_silence(self, matchers: Sequence[Matcher], starts_at: datetime,
+                             ends_at: datetime, created_by: str, comment: str) -> list[ClusterOutcome]:
+        """One outcome per cluster; never raises for a cluster that refused."""
+        ...
+
+    async def expire_silence(self, silence: Silence) -> ClusterOutcome:
         ...
 
 
@@ -85,35 +104,3 @@ class Describable(Protocol):
         """For `obsconsole check`: reachable, version, latency of each backend it speaks
         to (an HA pair of Alertmanagers is two lines)."""
         ...
-
-
-@dataclass(frozen=True)
-class BackendStatus:
-    """One line of `obsconsole check`."""
-
-    backend: str  # "prometheus", "alertmanager", ...
-    target: str  # URL, file or "demo"
-    reachable: bool
-    version: str | None
-    latency_s: float | None
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class AlertState:
-    """One read of every instance."""
-
-    alerts: tuple[Alert, ...]
-    silences: tuple[Silence, ...]
-    #: "URL: reason" for each instance that could not be read
-    peers_down: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ClusterOutcome:
-    """What one cluster answered to a create or expire."""
-
-    cluster: str
-    url: str | None  # the instance that accepted, if any
-    ok: bool
-    detail: str  # the silence id, or why it failed

@@ -39,7 +39,7 @@ from obsconsole.model import (
     ServiceErrors,
     SourceError,
 )
-from obsconsole.sources.base import BackendStatus
+from obsconsole.model import BackendStatus
 
 Clock = Callable[[], datetime]
 

@@ -26,7 +26,7 @@ from obsconsole.model import (
     SLOMeasurement,
     SourceError,
 )
-from obsconsole.sources.base import BackendStatus
+from obsconsole.model import BackendStatus
 from obsconsole.sources.http import auth_headers
 
 Clock = Callable[[], datetime]

@@ -35,7 +35,7 @@ from obsconsole.logic import wazuh as logic
 from obsconsole.logic.buffer import EventBuffer
 from obsconsole.logic.fields import buckets, clip, error_reason
 from obsconsole.model import SecurityEvent, SecurityTop, SecurityView, SourceError
-from obsconsole.sources.base import BackendStatus
+from obsconsole.model import BackendStatus
 from obsconsole.sources.http import async_client, send
 from obsconsole.sources.tail import LineTail
 

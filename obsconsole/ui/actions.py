@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
+from obsconsole.panes import PANES
+
 
 @dataclass(frozen=True)
 class ActionSpec:
@@ -61,12 +63,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("app.pause", "p", "toggle_pause", "app: Pause / resume refresh", "Pause or resume every refresh", show=True, scope="overview", label="Pause"),
     ActionSpec("app.refresh", "r", "refresh_now", "app: Refresh now", "Refresh every pane now", show=True, scope="overview", label="Refresh"),
     ActionSpec("app.quit", "q", "quit", "app: Quit", "Quit obsconsole", show=True, label="Quit"),
-    ActionSpec("pane.focus-1", "1", "focus_pane(1)", "pane: Go to Infrastructure", "Focus pane 1: infrastructure gauges", scope="overview"),
-    ActionSpec("pane.focus-2", "2", "focus_pane(2)", "pane: Go to API latency", "Focus pane 2: API latency", scope="overview"),
-    ActionSpec("pane.focus-3", "3", "focus_pane(3)", "pane: Go to Error stream", "Focus pane 3: error stream", scope="overview"),
-    ActionSpec("pane.focus-4", "4", "focus_pane(4)", "pane: Go to SLO budgets", "Focus pane 4: SLO budgets", scope="overview"),
-    ActionSpec("pane.focus-5", "5", "focus_pane(5)", "pane: Go to Alerts", "Focus pane 5: alerts", scope="overview"),
-    ActionSpec("pane.focus-6", "6", "focus_pane(6)", "pane: Go to Security", "Focus pane 6: Wazuh security events", scope="overview"),
+    # one focus key per pane of the registry: its number
+    *(ActionSpec(f"pane.focus-{p.number}", str(p.number), f"focus_pane({p.number})", f"pane: Go to {p.name}",
+                 f"Focus pane {p.number}: {p.about}", scope="overview") for p in PANES),
     ActionSpec("pane.next", "tab", "cycle_pane(1)", "pane: Next pane", "Focus the next pane", palette=False, scope="overview"),
     ActionSpec("pane.previous", "shift+tab", "cycle_pane(-1)", "pane: Previous pane", "Focus the previous pane", palette=False, scope="overview"),
     ActionSpec("pane.maximize", "m", "toggle_maximize", "pane: Maximise / restore", "Maximise the focused pane, or restore the overview", show=True, scope="overview", label="Maximise"),

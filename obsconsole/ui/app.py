@@ -25,10 +25,11 @@ from textual.widgets import Footer
 from obsconsole.actions.audit import AuditLog
 from obsconsole.config import Config
 from obsconsole.locations import default_audit_log
-from obsconsole.hub import Hub
 from obsconsole.logic.sanitize import clean
 from obsconsole.model import ActionResult, AlertsView, Health, Severity, Snapshot
-from obsconsole.queries import Sources, build_sources, overall_health, pane_health, pane_queries
+from obsconsole.panes import BY_ID
+from obsconsole.session import Session, pane_health
+from obsconsole.sources.build import Sources
 from obsconsole.ui.actions import ACTIONS_BY_ID, ActionSpec, available, bindings
 from obsconsole.ui.header import PaneTabs, StatusHeader, header_line
 from obsconsole.ui.keymaps import load_keymap
@@ -52,7 +53,6 @@ WIDE_WIDTH = 180
 
 READONLY_NOTICE = "alerts.readonly-notice"
 
-SHORT_NAMES = {"infra": "Infra", "latency": "Latency", "errors": "Errors", "slo": "SLO", "alerts": "Alerts", "security": "Security"}
 
 
 def utc_now() -> datetime:
@@ -199,7 +199,7 @@ class OverviewScreen(Screen[None]):
         if not self.single:
             return
         shown = self.zoomed or self.active_pane
-        tabs = [(p.number, SHORT_NAMES[p.pane_id], p.health, p.pane_id == shown) for p in self.panes()]
+        tabs = [(p.number, BY_ID[p.pane_id].short, p.health, p.pane_id == shown) for p in self.panes()]
         self.query_one(PaneTabs).show(tabs, self.oc.palette)
 
     # ------------------------------------------------------------------ actions
@@ -297,12 +297,11 @@ class ObsConsoleApp(App[None]):
         self.ctx = config.context
         self.clock: Clock = clock or utc_now
         self.readonly = readonly
-        self.sources = sources or build_sources(self.ctx, self.clock, elapsed_s=demo_elapsed_s)
-        self.queries = pane_queries(self.ctx, self.sources)
-        self.hub = Hub(self.clock, self._hub_updated)
-        for pid, query in self.queries.items():
-            pane_cfg = self.ctx.panes.refresh[pid]
-            self.hub.add(pid, query.fetch, refresh_s or pane_cfg.refresh_s, pane_cfg.timeout_s)
+        self.session = Session.open(self.ctx, self.clock, self._hub_updated, sources=sources,
+                                    refresh_s=refresh_s, demo_elapsed_s=demo_elapsed_s)
+        self.sources = self.session.sources
+        self.queries = self.session.queries
+        self.hub = self.session.hub
         self.themes = load_themes()
         self.theme_name = choose_theme(theme, config.theme, self.themes)
         self.palette = self.themes.palette(self.theme_name)
@@ -341,8 +340,7 @@ class ObsConsoleApp(App[None]):
 
     async def on_unmount(self) -> None:
         self._restore_terminal_title()
-        await self.hub.stop()
-        await self.sources.aclose()
+        await self.session.close()
 
     def _theme_changed(self, theme: Any) -> None:
         self.theme_name = theme.name
@@ -478,7 +476,7 @@ class ObsConsoleApp(App[None]):
         screen.focus_pane(target)
 
     def overall_health(self) -> Health:
-        return overall_health(self.queries, self.hub.snapshots())
+        return self.session.health()
 
     def _tick(self) -> None:
         if not self.live:
@@ -568,7 +566,7 @@ class ObsConsoleApp(App[None]):
             target = screen
         elif spec.scope == "pane":
             target = pane
-        elif spec.scope in SHORT_NAMES:  # a pane's own action acts on that pane
+        elif spec.scope in BY_ID:  # a pane's own action acts on that pane
             target = screen.pane(spec.scope)
         else:
             target = pane.focus_target() if pane is not None else None

@@ -36,19 +36,13 @@ from obsconsole.model import (
     SourceError,
 )
 from obsconsole.logic.silences import matches
-from obsconsole.sources.base import AlertState, BackendStatus, ClusterOutcome
+from obsconsole.model import AlertState, BackendStatus, ClusterOutcome
+from obsconsole.panes import PANES
 from obsconsole.sources.demo import alerts, logs, metrics, security, slo
 from obsconsole.sources.demo.curves import Timeline, to_utc
 
 #: pane id → the simulated backend that serves it (as a real deployment would)
-PANE_BACKENDS: dict[str, str] = {
-    "infra": "prometheus",
-    "latency": "prometheus",
-    "slo": "prometheus",
-    "alerts": "alertmanager",
-    "errors": "elasticsearch",
-    "security": "wazuh",
-}
+PANE_BACKENDS: dict[str, str] = {p.id: p.backend for p in PANES}
 
 #: simulated backends and their versions, in `obsconsole check` order
 BACKEND_VERSIONS: dict[str, str] = {

@@ -1,12 +1,15 @@
-"""The six overview panes, one module each, all built on `base.Pane`."""
+"""The overview panes: one module per pane of the registry (obsconsole/panes.py), named
+by its id, each a subclass of `base.Pane` with that `pane_id`."""
 
-from obsconsole.ui.panes.alerts import AlertsPane
-from obsconsole.ui.panes.errors import ErrorsPane
-from obsconsole.ui.panes.infra import InfraPane
-from obsconsole.ui.panes.latency import LatencyPane
-from obsconsole.ui.panes.security import SecurityPane
-from obsconsole.ui.panes.slo import SLOPane
+import importlib
 
-PANE_CLASSES = (InfraPane, LatencyPane, ErrorsPane, SLOPane, AlertsPane, SecurityPane)
+from obsconsole.panes import PANES
+from obsconsole.ui.panes.base import PANE_WIDGETS
+
+for _spec in PANES:
+    importlib.import_module(f"obsconsole.ui.panes.{_spec.id}")
+
+#: the widget classes, in pane order
+PANE_CLASSES = tuple(PANE_WIDGETS[spec.id] for spec in PANES)
 
 __all__ = ["PANE_CLASSES"]

@@ -37,8 +37,6 @@ class AlertsPane(Pane):
     BINDINGS = bindings("pane") + bindings("alerts")
 
     pane_id = "alerts"
-    number = 5
-    title = "Alerts"
     wide = True
 
     def columns(self) -> Sequence[Column]:

@@ -22,6 +22,7 @@ from obsconsole.config import Context
 from obsconsole.logic import ordering
 from obsconsole.logic.sanitize import clean, inert
 from obsconsole.model import Health, Snapshot
+from obsconsole.panes import BY_ID
 from obsconsole.ui.actions import bindings
 from obsconsole.ui.line import Line, WrappedLine, show
 from obsconsole.ui.styles import Palette, coarse_age, short_interval
@@ -98,6 +99,10 @@ EMPTY_ROW = "\x00empty"
 
 def _plain(cell: Cell) -> str:
     return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+#: pane id → the widget class that draws it (filled as the pane modules are imported)
+PANE_WIDGETS: dict[str, type["Pane"]] = {}
 
 
 class PaneTable(DataTable, inherit_bindings=False):
@@ -209,6 +214,7 @@ class Pane(Vertical):
 
     BINDINGS = bindings("pane")
 
+    #: the registry's id (obsconsole/panes.py): the number and title come from there
     pane_id: ClassVar[str] = ""
     number: ClassVar[int] = 0
     title: ClassVar[str] = ""
@@ -216,6 +222,13 @@ class Pane(Vertical):
     wide: ClassVar[bool] = False
     #: its rows grow with events (it takes the room that is left, not its row count)
     greedy: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.pane_id:
+            spec = BY_ID[cls.pane_id]
+            cls.number, cls.title = spec.number, spec.title
+            PANE_WIDGETS[cls.pane_id] = cls
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(id=f"pane-{self.pane_id}", classes="pane")

@@ -40,8 +40,6 @@ OVERVIEW_MIN_HEIGHT = 8
 
 class ErrorsPane(Pane):
     pane_id = "errors"
-    number = 3
-    title = "Error stream"
     wide = True
     greedy = True
 

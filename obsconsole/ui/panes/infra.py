@@ -19,8 +19,6 @@ _NET_W = 9
 
 class InfraPane(Pane):
     pane_id = "infra"
-    number = 1
-    title = "Infrastructure"
 
     def columns(self) -> Sequence[Column]:
         # a bar is its cells plus " 63%" (5); the trend and net go first when narrow

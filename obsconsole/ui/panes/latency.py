@@ -25,8 +25,6 @@ CHART_MIN_HEIGHT = 16
 
 class LatencyPane(Pane):
     pane_id = "latency"
-    number = 2
-    title = "API latency"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -16,7 +16,7 @@ from rich.text import Text
 from obsconsole.logic.sanitize import clean, inert, inert_cell
 from obsconsole.logic.wazuh import is_brute_force, level_health, level_severity
 from obsconsole.model import Health, SecurityEvent, SecurityTop, SecurityView
-from obsconsole.queries import SECURITY_LIMIT
+from obsconsole.panes import SECURITY_LIMIT
 from obsconsole.ui.actions import bindings
 from obsconsole.ui.panes.base import Column, Pane, Row
 from obsconsole.ui.styles import count_of
@@ -30,8 +30,6 @@ class SecurityPane(Pane):
     BINDINGS = bindings("pane") + bindings("security")
 
     pane_id = "security"
-    number = 6
-    title = "Security (Wazuh)"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

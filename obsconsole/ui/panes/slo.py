@@ -15,8 +15,6 @@ from obsconsole.ui.styles import count_of, human_window
 
 class SLOPane(Pane):
     pane_id = "slo"
-    number = 4
-    title = "SLO budgets"
 
     def columns(self) -> Sequence[Column]:
         return [

@@ -1,5 +1,6 @@
-"""The pane contracts (obsconsole/queries.py): six queries per context, their health,
-the overall status / exit code and the `snapshot --format json` document."""
+"""The pane contracts (the registry in obsconsole/panes.py, bound by obsconsole/session.py):
+six queries per context, their health, the overall status / exit code and the
+`snapshot --format json` document (obsconsole/export.py)."""
 
 from __future__ import annotations
 
@@ -33,18 +34,15 @@ from obsconsole.model import (
     Snapshot,
     worst,
 )
-from obsconsole.queries import (
-    PANE_BACKENDS,
-    PANE_TITLES,
-    PaneQuery,
-    build_sources,
-    jsonable,
-    overall_health,
-    pane_health,
-    pane_queries,
-    snapshot_document,
-    unconfigured_panes,
-)
+from obsconsole.export import jsonable, snapshot_document
+from obsconsole.session import PaneQuery, Session, overall_health, pane_health, pane_queries
+from obsconsole.sources.build import build_sources, unconfigured_panes
+
+#: written out: which backend feeds each pane, and each pane's title
+PANE_BACKENDS = {"infra": "prometheus", "latency": "prometheus", "errors": "elasticsearch",
+                 "slo": "prometheus", "alerts": "alertmanager", "security": "wazuh"}
+PANE_TITLES = {"infra": "Infrastructure", "latency": "API latency", "errors": "Error stream",
+               "slo": "SLO budgets", "alerts": "Alerts", "security": "Security (Wazuh)"}
 
 UTC = timezone.utc
 #: 15:00 UTC: the demo's daily peak, the hardest time for "calm is OK"
@@ -333,3 +331,30 @@ def test_a_demo_service_that_never_fails_reads_a_zero_error_ratio_not_no_data() 
     assert latency.error_ratio == 0.0
     assert latency.requests_per_s is not None and latency.requests_per_s > 0
     assert jsonable(latency)["error_ratio"] == 0.0
+
+
+# ------------------------------------------------------------------ the session
+
+
+def test_a_session_schedules_each_enabled_pane_on_its_interval_or_the_override() -> None:
+    refresh = dict(DEFAULT_PANES)
+    refresh["security"] = PaneConfig(refresh_s=15.0, enabled=False)
+    ctx = demo_context(panes=Panes(refresh=refresh))
+    session = Session.open(ctx, frozen)
+    assert list(session.queries) == ["infra", "latency", "errors", "slo", "alerts"]
+    assert {k: session.hub.info(k).interval_s for k in session.hub.keys()} == {
+        "infra": 15.0, "latency": 15.0, "errors": 5.0, "slo": 60.0, "alerts": 10.0}
+    fast = Session.open(ctx, frozen, refresh_s=2.0)
+    assert {fast.hub.info(k).interval_s for k in fast.hub.keys()} == {2.0}
+    assert fast.sources is not session.sources  # each session builds its own
+
+
+async def test_a_sessions_health_is_unknown_until_every_pane_answered_then_the_worst() -> None:
+    session = Session.open(demo_context(), frozen)
+    assert session.health() is Health.UNKNOWN
+    session.hub.start()
+    try:
+        await session.hub.wait_first(timeout_s=10)
+    finally:
+        await session.close()
+    assert session.health() is Health.OK  # the demo at its calm 15:00 peak
