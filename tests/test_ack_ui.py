@@ -167,3 +167,22 @@ async def test_an_unwritable_audit_log_stops_the_ack(isolated_env: Path) -> None
         await wait_for(pilot, lambda: any("not sent" in n.message for n in app._notifications), "the refusal")
         await refreshed(pilot)
         assert not any("acked" in r for r in alerts_rows(app))
+
+
+async def test_an_alert_action_that_raises_is_shown_failed_and_the_console_stays_up() -> None:
+    from obsconsole.ui.messages import AlertActionRequested
+
+    app = frozen_demo_app()
+    calls: list[object] = []
+
+    async def broken(source, audit, clock):
+        calls.append(source)
+        raise RuntimeError("socket closed mid-write")
+
+    async with running(app, (120, 40)) as pilot:
+        await settle(pilot)
+        app.overview.pane("alerts").post_message(AlertActionRequested(broken))
+        await wait_until(pilot, lambda: any(n.title == "FAILED" for n in app._notifications), "the FAILED toast")
+        shown = [n.message for n in app._notifications if n.title == "FAILED"]
+        assert shown == ["alerts action FAILED: socket closed mid-write\nRuntimeError"]
+        assert calls == [app.sources.alerts]  # it ran against the session's alert source

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -296,3 +297,14 @@ def test_importing_logic_does_not_load_config_or_io_layers() -> None:
     assert set(modules) <= set(loaded)
     above = [m for m in loaded if is_above_logic(m)]
     assert above == [], f"importing logic/ loads {above[:5]}"
+
+
+def test_panes_reach_the_session_only_through_messages() -> None:
+    """A pane posts LogQueryChanged, ChartPointsChanged, AlertActionRequested…; the App
+    calls the session. No pane module touches the sources or the hub."""
+    offenders = []
+    for path in sorted((ROOT / "obsconsole" / "ui" / "panes").glob("*.py")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"\bapp\.(sources|hub|session|audit)\b", line):
+                offenders.append(f"{path.name}:{n}: {line.strip()}")
+    assert offenders == []

@@ -292,3 +292,16 @@ async def test_panes_without_a_backend_are_left_out_and_the_rest_fill_the_screen
         assert widths == {"infra": 60, "latency": 60, "slo": 120, "alerts": 120}, widths
         await pilot.press("6")  # no Wazuh pane: nothing happens, focus stays
         assert focused_pane(app) == "infra"
+
+
+async def test_range_queries_are_sized_to_what_the_panes_can_draw() -> None:
+    """Panes say how many points they draw (ChartPointsChanged); the sources get it."""
+    for size, expected in (((120, 40), {("latency", 58)}),  # the half-width latency trend line
+                           ((80, 24), {("infra", 12)})):    # infra's 12-cell cpu trend column
+        app = frozen_demo_app()
+        got: set[tuple[str, int]] = set()
+        app.sources.set_points = lambda pid, n: got.add((pid, n))
+        async with running(app, size) as pilot:
+            await settle(pilot)
+            await wait_until(pilot, lambda: got, "the points asked for")
+            assert got == expected, size

@@ -6,6 +6,7 @@ Nothing is sent until the user confirms (Enter or the button); Escape cancels.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 from rich.table import Table
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from obsconsole.actions.ack import AckPlan
 from obsconsole.logic.durations import parse_duration
 from obsconsole.logic.sanitize import inert
+from obsconsole.ui.messages import ConsoleView
 from obsconsole.ui.styles import short_interval
 
 
@@ -41,7 +43,7 @@ class AckScreen(ModalScreen[AckPlan | None]):
             body.border_subtitle = "enter confirm · esc cancel"
             # first line: which group, in its severity's colour (what an ack at 3 a.m.
             # must not get wrong)
-            style = self.app.palette.severity(plan.severity)  # type: ignore[attr-defined]
+            style = cast(ConsoleView, self.app).palette.severity(plan.severity)
             first = Text("Acknowledge ", style="bold")
             first.append(f"{plan.severity.value.upper()} ", style=f"bold {style}")
             first.append_text(inert(plan.title, style=f"bold {style}", max_len=200))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.notifications import SeverityLevel
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from obsconsole.actions.audit import AuditLog
 from obsconsole.config import Config
@@ -29,11 +30,12 @@ from obsconsole.logic.sanitize import clean
 from obsconsole.model import ActionResult, AlertsView, Health, Severity, Snapshot
 from obsconsole.panes import BY_ID
 from obsconsole.session import Session, pane_health
-from obsconsole.sources.build import Sources
+from obsconsole.sources.build import Missing, Sources
 from obsconsole.ui.actions import ACTIONS_BY_ID, ActionSpec, available, bindings
 from obsconsole.ui.header import PaneTabs, StatusHeader, header_line
 from obsconsole.ui.keymaps import load_keymap
 from obsconsole.ui.line import show
+from obsconsole.ui.messages import AlertActionRequested, ChartPointsChanged, LogQueryChanged, PanePauseToggled, ServiceShown
 from obsconsole.ui.palette import ActionsProvider
 from obsconsole.ui.panes import PANE_CLASSES
 from obsconsole.ui.panes.base import Pane, RoomChanged, same_cell
@@ -87,6 +89,8 @@ class OverviewScreen(Screen[None]):
         self.zoomed: str | None = None
         self.active_pane: str = "infra"
         self._panes: list[Pane] | None = None
+        #: the grid rows last set (setting them again costs a full repaint)
+        self._rows_spec: str | None = None
 
     @property
     def oc(self) -> "ObsConsoleApp":
@@ -161,7 +165,7 @@ class OverviewScreen(Screen[None]):
             for p in panes:
                 _set_span(p, 1)
             container.styles.grid_size_rows = -(-count // columns)
-            _set_rows(container, "1fr")
+            self._set_rows(container, "1fr")
         else:
             self._size_rows(container, panes)
         shown = self.zoomed or self.active_pane
@@ -193,7 +197,13 @@ class OverviewScreen(Screen[None]):
             scale = max(0.0, (available - floor)) / max(1, sum(fixed))
             fixed = [max(5, int(w * scale)) for w in fixed]
         container.styles.grid_size_rows = len(rows)
-        _set_rows(container, " ".join([str(h) for h in fixed] + ["1fr"]))
+        self._set_rows(container, " ".join([str(h) for h in fixed] + ["1fr"]))
+
+    def _set_rows(self, container: Container, rows: str) -> None:
+        """Only a real change: every assignment costs a layout pass (a full repaint)."""
+        if self._rows_spec != rows:
+            self._rows_spec = rows
+            container.styles.grid_rows = rows
 
     def refresh_tabs(self) -> None:
         if not self.single:
@@ -263,13 +273,6 @@ class OverviewScreen(Screen[None]):
 def _set_span(pane: Pane, span: int) -> None:
     if pane.styles.column_span != span:
         pane.styles.column_span = span
-
-
-def _set_rows(container: Container, rows: str) -> None:
-    """Only a real change: every assignment costs a layout pass (a full repaint)."""
-    if getattr(container, "_rows_spec", None) != rows:
-        container._rows_spec = rows  # type: ignore[attr-defined]
-        container.styles.grid_rows = rows
 
 
 class ObsConsoleApp(App[None]):
@@ -540,6 +543,46 @@ class ObsConsoleApp(App[None]):
         pane = self.overview.pane(self.overview.active_pane)
         self.push_screen(HelpScreen(self.keymap_bindings, pane.title if pane else None,
                                     pane.pane_id if pane else None, self.readonly, dialog))
+
+    # ------------------------------------------------------------------ what panes ask
+
+    def on_log_query_changed(self, message: LogQueryChanged) -> None:
+        self.sources.errors.set_query(message.query)
+        self.hub.refresh_now(message.pane_id)
+
+    def on_chart_points_changed(self, message: ChartPointsChanged) -> None:
+        self.sources.set_points(message.pane_id, message.points)
+
+    def on_pane_pause_toggled(self, message: PanePauseToggled) -> None:
+        self.toggle_pane_pause(message.pane_id)
+
+    def on_service_shown(self, message: ServiceShown) -> None:
+        self.show_service(message.service)
+
+    def on_alert_action_requested(self, message: AlertActionRequested) -> None:
+        source = self.sources.alerts
+        if isinstance(source, Missing):
+            self.notify("Acks need an Alertmanager; this context has none.", severity="warning")
+            return
+        self.run_worker(self._alert_action(message.run(source, self.audit, self.clock)),
+                        name="alerts action", group="alerts-action", exclusive=True, exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's error lands: shown as a failed action (an action
+        that raised did not do what it said), never a crash."""
+        if event.state is WorkerState.ERROR and event.worker.group == "alerts-action":
+            error = event.worker.error
+            self.report(ActionResult(False, f"{event.worker.name} FAILED: {clean(str(error), 200)}",
+                                     (type(error).__name__,)))
+            if "alerts" in self.queries:
+                self.hub.refresh_now("alerts")
+
+    async def _alert_action(self, action: Awaitable[ActionResult]) -> ActionResult:
+        result = await action
+        self.report(result)
+        # show Alertmanager's own state, not what we hope happened
+        self.hub.refresh_now("alerts")
+        return result
 
     def report(self, result: ActionResult) -> None:
         """Show what an action did; a failure stays on screen until dismissed."""

@@ -4,19 +4,24 @@ as the key bindings), next to Textual's own system commands."""
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Iterator, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from obsconsole.ui.actions import ActionSpec
 from obsconsole.ui.screens import key_display
+
+if TYPE_CHECKING:
+    from obsconsole.ui.app import ObsConsoleApp
 
 
 class ActionsProvider(Provider):
-    def _entries(self):  # type: ignore[no-untyped-def]
-        app = self.app
-        for spec in app.palette_actions():  # type: ignore[attr-defined]
-            keys = app.keymap_keys(spec)  # type: ignore[attr-defined]
+    def _entries(self) -> Iterator[tuple[ActionSpec, str, Callable[[], Any]]]:
+        app = cast("ObsConsoleApp", self.app)
+        for spec in app.palette_actions():
+            keys = app.keymap_keys(spec)
             help_text = f"{spec.help} ({key_display(keys)})" if keys else spec.help
-            yield spec, help_text, partial(app.run_spec, spec)  # type: ignore[attr-defined]
+            yield spec, help_text, partial(app.run_spec, spec)
 
     async def discover(self) -> Hits:
         for spec, help_text, run in self._entries():

@@ -9,15 +9,17 @@ pane shows a group as acked only when Alertmanager says its alerts are silenced.
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Iterable, Sequence
+from functools import partial
+from typing import Any, Iterable, Sequence
 
 from rich.text import Text
 
 from obsconsole.actions import ack as ack_actions
 from obsconsole.logic import incidents, silences
 from obsconsole.logic.sanitize import inert
-from obsconsole.model import ActionResult, AlertGroup, AlertsView, Health, Severity
+from obsconsole.model import AlertGroup, AlertsView, Health, Severity
 from obsconsole.ui.actions import bindings
+from obsconsole.ui.messages import AlertActionRequested, ServiceShown
 from obsconsole.ui.panes.base import Column, Pane, Row
 from obsconsole.ui.styles import count_of, human_age
 
@@ -54,7 +56,7 @@ class AlertsPane(Pane):
 
     def rows(self, value: AlertsView) -> Iterable[Row]:
         p = self.palette
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.console.clock()
         for g in value.groups:
             more = f" (+{len(g.alerts) - 1})" if len(g.alerts) > 1 else ""
             what = inert(f"{g.service} · ", style="bold", max_len=60) + inert(g.title + more, max_len=200)
@@ -106,7 +108,7 @@ class AlertsPane(Pane):
             self.rerender()
 
     def detail(self, key: str) -> tuple[str, list[tuple[str, Any]]] | None:
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = self.console.clock()
         view = self.view
         for g in view.groups if view else ():
             if g.key != key:
@@ -139,7 +141,7 @@ class AlertsPane(Pane):
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in MUTATING and self.app.readonly:  # type: ignore[attr-defined]
+        if action in MUTATING and self.console.readonly:
             # hidden; the overview screen's `readonly_notice` then says why
             return False
         return True
@@ -153,7 +155,7 @@ class AlertsPane(Pane):
         if group is None:
             self.app.notify("Select an alert group first.", severity="warning")
             return
-        self.app.show_service(group.service)  # type: ignore[attr-defined]
+        self.post_message(ServiceShown(group.service))
 
     def _selected_group(self) -> AlertGroup | None:
         key = self.table.selected_key()
@@ -162,59 +164,40 @@ class AlertsPane(Pane):
             return None
         return next((g for g in view.groups if g.key == key), None)
 
-    def _silencer(self) -> Any:
-        """The Alertmanager source, or None (with a notice) when there is none."""
-        source = self.app.sources.alerts  # type: ignore[attr-defined]
-        if not hasattr(source, "create_silence"):
-            self.app.notify("Acks need an Alertmanager; this context has none.", severity="warning")
-            return None
-        return source
-
-    def _target(self) -> tuple[AlertGroup, AlertsView, Any] | None:
-        """What an ack key acts on: the selected group, the view it is in and the
-        Alertmanager source; None, with a notice saying what is missing."""
+    def _target(self) -> tuple[AlertGroup, AlertsView] | None:
+        """What an ack key acts on: the selected group and the view it is in; None, with
+        a notice, when nothing is selected."""
         group = self._selected_group()
         if group is None or self.view is None:
             self.app.notify("Select an alert group first.", severity="warning")
             return None
-        source = self._silencer()
-        return None if source is None else (group, self.view, source)
-
-    def _launch(self, action: Awaitable[ActionResult]) -> None:
-        """One action at a time; its result is reported, then Alertmanager re-read."""
-        self.run_worker(self._run(action), group="alerts-action", exclusive=True)
+        return group, self.view
 
     def action_ack(self) -> None:
         target = self._target()
         if target is None:
             return
-        group, view, source = target
+        group, view = target
         every = [a for g in view.groups for a in g.alerts]
         plan = ack_actions.plan_ack(group, every, self.ctx.labels.service_label, self.ctx.ack_duration_s)
         from obsconsole.ui.ack import AckScreen
 
         def confirmed(final: ack_actions.AckPlan | None) -> None:
             if final is not None:
-                self._launch(ack_actions.ack(final, source, self.app.audit, self.app.clock))  # type: ignore[attr-defined]
+                self.post_message(AlertActionRequested(partial(ack_actions.ack, final)))
 
         self.app.push_screen(AckScreen(plan), confirmed)
 
     def action_unack(self) -> None:
         target = self._target()
         if target is not None:
-            group, view, source = target
-            self._launch(ack_actions.unack(group, view, source, self.app.audit, self.app.clock))  # type: ignore[attr-defined]
+            group, view = target
+            self.post_message(AlertActionRequested(partial(ack_actions.unack, group, view)))
 
     def action_extend_ack(self) -> None:
         target = self._target()
         if target is not None:
-            group, view, source = target
-            self._launch(ack_actions.extend(group, view, source, self.app.audit, self.app.clock,  # type: ignore[attr-defined]
-                                            self.ctx.ack_duration_s))
-
-    async def _run(self, action: Any) -> ActionResult:
-        result: ActionResult = await action
-        self.app.report(result)  # type: ignore[attr-defined]
-        # show Alertmanager's own state, not what we hope happened
-        self.app.hub.refresh_now("alerts")  # type: ignore[attr-defined]
-        return result
+            group, view = target
+            duration = self.ctx.ack_duration_s
+            self.post_message(AlertActionRequested(
+                lambda source, audit, clock: ack_actions.extend(group, view, source, audit, clock, duration)))

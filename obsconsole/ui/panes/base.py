@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, Iterable, Sequence
+from typing import Any, ClassVar, Iterable, Sequence, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -25,6 +25,7 @@ from obsconsole.model import Health, Snapshot
 from obsconsole.panes import BY_ID
 from obsconsole.ui.actions import bindings
 from obsconsole.ui.line import Line, WrappedLine, show
+from obsconsole.ui.messages import ChartPointsChanged, ConsoleView, PanePauseToggled
 from obsconsole.ui.styles import Palette, coarse_age, short_interval
 
 Cell = Text | str
@@ -279,8 +280,13 @@ class Pane(Vertical):
         return self.table
 
     @property
+    def console(self) -> ConsoleView:
+        """What a pane may read from the App (it asks for the rest with messages)."""
+        return cast(ConsoleView, self.app)
+
+    @property
     def palette(self) -> Palette:
-        return self.app.palette  # type: ignore[attr-defined]
+        return self.console.palette
 
     # ------------------------------------------------------------------ data
 
@@ -336,7 +342,7 @@ class Pane(Vertical):
         self.after_render(value)
         sparkline = self.widths.get("cpu trend")
         if sparkline:
-            self.app.sources.set_points(self.pane_id, sparkline)  # type: ignore[attr-defined]
+            self.post_message(ChartPointsChanged(self.pane_id, sparkline))
 
     def _sorted(self, rows: list[Row], labels: list[str]) -> list[Row]:
         if self.sort_label is None or self.sort_label not in labels:
@@ -520,7 +526,7 @@ class Pane(Vertical):
 
     def _resorted(self) -> None:
         self.rerender()
-        self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
+        self.refresh_status(self.console.clock())
 
     def action_cycle_sort(self) -> None:
         """`o`: sort by the next column (after the last: the pane's own order)."""
@@ -573,7 +579,7 @@ class Pane(Vertical):
         self.post_message(RoomChanged())
         self.focus_target().focus()
         self.rerender()
-        self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
+        self.refresh_status(self.console.clock())
 
     def action_toggle_pane_pause(self) -> None:
-        self.app.toggle_pane_pause(self.pane_id)  # type: ignore[attr-defined]
+        self.post_message(PanePauseToggled(self.pane_id))

@@ -22,6 +22,7 @@ from obsconsole.logic.sanitize import clean, inert, inert_cell
 from obsconsole.model import ErrorStream, Health, LogEvent, LogLevel, LogQuery, Snapshot
 from obsconsole.ui.actions import bindings
 from obsconsole.ui.line import Line, show
+from obsconsole.ui.messages import LogQueryChanged
 from obsconsole.ui.panes.base import Column, Pane, PaneTable, Row
 from obsconsole.ui.styles import count_of, sparkline
 
@@ -47,6 +48,8 @@ class ErrorsPane(Pane):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        #: what the stream is narrowed to (the source gets it with LogQueryChanged)
+        self.log_query = LogQuery()
         #: the user held the stream with `f`
         self.held = False
         #: the stream on screen (held still while not following)
@@ -85,7 +88,7 @@ class ErrorsPane(Pane):
     def on_data_table_row_highlighted(self, event: Any) -> None:
         """The cursor moved: back on the top row the stream follows again (and catches
         up); away from it, the title says the view is held."""
-        self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
+        self.refresh_status(self.console.clock())
 
     def refresh_status(self, now: Any) -> None:
         # Following shows the newest stream, whatever made it follow again (the cursor
@@ -231,15 +234,15 @@ class ErrorsPane(Pane):
     # ------------------------------------------------------------------ actions
 
     def _source_query(self) -> LogQuery:
-        return self.app.sources.errors.log_query  # type: ignore[attr-defined, no-any-return]
+        return self.log_query
 
     def _narrow(self, query: LogQuery) -> None:
-        """Hand the source a new query and fetch at once; show it when it arrives."""
-        self.app.sources.errors.set_query(query)  # type: ignore[attr-defined]
+        """Hand the source a new query (it is fetched at once); show it when it arrives."""
+        self.log_query = query
+        self.post_message(LogQueryChanged(self.pane_id, query))
         self.held = False
         self.table.pinned_key = None
-        self.app.hub.refresh_now(self.pane_id)  # type: ignore[attr-defined]
-        self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
+        self.refresh_status(self.console.clock())
 
     def show_service(self, service: str) -> None:
         """Narrow the stream to one service (from an alert group's `s`)."""
@@ -281,7 +284,7 @@ class ErrorsPane(Pane):
                 self.missed = 0
                 self.rerender()
             self.table.move_cursor(row=0)
-        self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
+        self.refresh_status(self.console.clock())
 
     def action_copy_field(self) -> None:
         key = self.table.selected_key()

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from obsconsole.ui.line import Line, show
+from obsconsole.ui.messages import ChartPointsChanged
 
 from obsconsole.logic import thresholds
 from obsconsole.logic.sanitize import inert_cell
@@ -98,7 +99,8 @@ class LatencyPane(Pane):
         tall = self.content_size.height >= CHART_MIN_HEIGHT
         # range queries fetch as many points as the chart or sparkline can draw
         points = self.content_size.width * (2 if tall else 1)  # braille: 2 points a cell
-        self.app.sources.set_points(self.pane_id, points)  # type: ignore[attr-defined]
+        if points:  # a pane not on screen (one pane at a time at 80×24) has no width
+            self.post_message(ChartPointsChanged(self.pane_id, points))
         show_chart = tall and s is not None and bool(s.p95_history)
         if show_chart and self.chart is None:
             from textual_plotext import PlotextPlot

@@ -158,4 +158,4 @@ class SecurityPane(Pane):
     def action_toggle_top(self) -> None:
         self.showing_top = not self.showing_top
         self.rerender()
-        self.refresh_status(self.app.clock())  # type: ignore[attr-defined]
+        self.refresh_status(self.console.clock())
