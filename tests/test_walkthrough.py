@@ -436,9 +436,11 @@ class Screen:
         from the table's (the rows and the blank lines below them)."""
         if not rows:
             return None
-        first = rows[0].index
-        backgrounds = [box.bg(i, 0) for i in range(first, len(box.inner))]
-        if len(backgrounds) < 2:
+        # the table's own background: that of the blank lines below the rows (one row
+        # and one blank line tie on a count), else the most common among the rows
+        blank = [box.bg(i, 0) for i in range(rows[-1].index + 1, len(box.inner))]
+        backgrounds = blank or [box.bg(r.index, 0) for r in rows]
+        if len(backgrounds) < (1 if blank else 2):
             return None
         normal = max(set(backgrounds), key=backgrounds.count)
         marked = [r for r in rows if box.bg(r.index, 0) != normal]
