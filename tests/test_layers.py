@@ -308,3 +308,13 @@ def test_panes_reach_the_session_only_through_messages() -> None:
             if re.search(r"\bapp\.(sources|hub|session|audit)\b", line):
                 offenders.append(f"{path.name}:{n}: {line.strip()}")
     assert offenders == []
+
+
+def test_no_pane_module_imports_the_sources() -> None:
+    found = [
+        f"{rel(path)}:{imp.line} imports {imp.module}"
+        for path in package_files(PACKAGE / "ui" / "panes")
+        for imp in imports_of(path)
+        if is_within(imp.module, ("obsconsole.sources",))
+    ]
+    assert found == []

@@ -76,6 +76,9 @@ class Sources:
     demo: DemoPlatform | None = None
     #: configured backends no pane uses yet (listed by `check`)
     others: list[Missing] = field(default_factory=list)
+    #: the source of each pane added to the registry beyond the six above (a pane on an
+    #: existing backend needs no field here)
+    more: dict[str, object] = field(default_factory=dict)
 
     def set_points(self, pane_id: str, points: int) -> None:
         """How many points a pane can draw: range queries size their step to it."""
@@ -84,12 +87,13 @@ class Sources:
             setattr(target[0], target[1], max(10, points))
 
     def for_pane(self, pane_id: str) -> object:
-        return getattr(self, pane_id)
+        return self.more[pane_id] if pane_id in self.more else getattr(self, pane_id)
 
     def distinct(self) -> list[object]:
         """Each backend object once (one object may serve several panes)."""
         seen: dict[int, object] = {}
-        for s in (self.infra, self.latency, self.slo, self.alerts, self.errors, self.security, *self.others):
+        for s in (self.infra, self.latency, self.slo, self.alerts, self.errors, self.security,
+                  *self.more.values(), *self.others):
             seen.setdefault(id(s), s)
         return list(seen.values())
 
@@ -108,6 +112,10 @@ class Sources:
                 await close()
 
 
+#: the panes with a typed field in `Sources`
+_TYPED = ("infra", "latency", "slo", "alerts", "errors", "security")
+
+
 def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sources:
     """Instantiate the context's backends. `elapsed_s` (demo only) pretends the demo
     platform has been running that long."""
@@ -123,7 +131,8 @@ def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sour
             incident_after_s=ctx.demo.incident_after_s,
             faults=ctx.demo.faults,
         )
-        return Sources(platform, platform, platform, platform, platform, platform, demo=platform)
+        return Sources(platform, platform, platform, platform, platform, platform, demo=platform,
+                       more={spec.id: platform for spec in PANES if spec.id not in _TYPED})
 
     backends: dict[str, Any] = {}
     if ctx.backends.prometheus is not None:
@@ -161,7 +170,8 @@ def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sour
         for name in ("jaeger", "postgres", "pagerduty")
         if getattr(ctx.backends, name)
     ]
-    return Sources(**per_pane, others=extra)
+    typed = {k: v for k, v in per_pane.items() if k in _TYPED}
+    return Sources(**typed, others=extra, more={k: v for k, v in per_pane.items() if k not in _TYPED})
 
 
 def backend_target(backend: Any) -> str:
