@@ -8,8 +8,8 @@ from pathlib import Path
 
 from textual.command import CommandPalette
 
-from obsconsole.ui.ack import AckScreen
-from obsconsole.ui.panes.base import PaneTable
+from obsconsole.ui.screens.ack import AckScreen
+from obsconsole.ui.widgets.table import PaneTable
 from tests.helpers import frozen_demo_app, running, settle, wait_until
 
 WIDE = (120, 40)

@@ -14,9 +14,9 @@ from obsconsole.actions.audit import actor
 from obsconsole.config import load_config
 from obsconsole.logic.silences import matches
 from obsconsole.model import Matcher
-from obsconsole.ui.ack import AckScreen
+from obsconsole.ui.screens.ack import AckScreen
 from obsconsole.ui.app import ObsConsoleApp
-from obsconsole.ui.panes.base import PaneTable
+from obsconsole.ui.widgets.table import PaneTable
 from tests.helpers import running, wait_until
 from tests.matcher_cases import CASES
 from tests.test_prometheus_stack import write_config

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from obsconsole.model import LogLevel
-from obsconsole.ui.panes.base import PaneTable
+from obsconsole.ui.widgets.table import PaneTable
 from tests.helpers import frozen_demo_app, running, settle, wait_until
 
 WIDE = (120, 40)

@@ -318,3 +318,14 @@ def test_no_pane_module_imports_the_sources() -> None:
         if is_within(imp.module, ("obsconsole.sources",))
     ]
     assert found == []
+
+
+def test_every_subpackage_is_in_the_wheel() -> None:
+    """pyproject.toml lists the packages (the themes and keymaps folders are mapped in),
+    so a subpackage left out would be missing from a non-editable install."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {module_name(init.parent / "x.py").rsplit(".", 1)[0] for init in PACKAGE.rglob("__init__.py")
+             if "__pycache__" not in init.parts}
+    assert found - listed == set()

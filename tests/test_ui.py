@@ -10,9 +10,10 @@ from textual.command import CommandPalette
 from textual.widgets import Input
 
 from obsconsole.model import Health
-from obsconsole.ui.header import StatusHeader
+from obsconsole.ui.widgets.header import StatusHeader
 from obsconsole.ui.headless import screen_text
-from obsconsole.ui.panes.base import Pane, PaneTable
+from obsconsole.ui.panes.base import Pane
+from obsconsole.ui.widgets.table import PaneTable
 from obsconsole.ui.screens import DetailScreen, HelpScreen
 from tests.helpers import MutableClock, frozen_demo_app, running, settle, wait_until
 

@@ -12,9 +12,9 @@ from rich.text import Text
 from textual.widgets import Footer
 
 from obsconsole.model import Snapshot
-from obsconsole.ui.ack import AckScreen
+from obsconsole.ui.screens.ack import AckScreen
 from obsconsole.ui.app import SnapshotUpdated
-from obsconsole.ui.panes.base import EMPTY_ROW, PaneTable
+from obsconsole.ui.widgets.table import EMPTY_ROW, PaneTable
 from obsconsole.ui.screens import DetailScreen, HelpScreen
 from tests.helpers import FROZEN, NARROW, WIDE, MutableClock, frozen_demo_app, running, settle, wait_until
 
@@ -397,7 +397,7 @@ async def test_structured_log_values_show_as_json() -> None:
         await pilot.press("3", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "the event detail")
         tags = dict(app.screen.fields)["metadata.tags"]
-        from obsconsole.ui.screens import _as_text
+        from obsconsole.ui.screens.detail import _as_text
 
         assert _as_text(tags) == '["errors", "aigym-api"]'
 

@@ -32,18 +32,19 @@ from obsconsole.panes import BY_ID
 from obsconsole.session import Session, pane_health
 from obsconsole.sources.build import Missing, Sources
 from obsconsole.ui.actions import ACTIONS_BY_ID, ActionSpec, available, bindings
-from obsconsole.ui.header import PaneTabs, StatusHeader, header_line
-from obsconsole.ui.keymaps import load_keymap
-from obsconsole.ui.line import show
+from obsconsole.ui.widgets.header import PaneTabs, StatusHeader, header_line
+from obsconsole.ui.custom.keymaps import load_keymap
+from obsconsole.ui.widgets.line import show
 from obsconsole.ui.messages import AlertActionRequested, ChartPointsChanged, LogQueryChanged, PanePauseToggled, ServiceShown
-from obsconsole.ui.palette import ActionsProvider
+from obsconsole.ui.commands import ActionsProvider
 from obsconsole.ui.panes import PANE_CLASSES
-from obsconsole.ui.panes.base import Pane, RoomChanged, same_cell
+from obsconsole.ui.panes.base import Pane, RoomChanged
+from obsconsole.ui.widgets.table import same_cell
 from obsconsole.ui.panes.errors import ErrorsPane
 from obsconsole.ui.panes.latency import LatencyPane
-from obsconsole.ui.screens import HelpScreen, key_display
+from obsconsole.ui.screens import Dialog, HelpScreen, key_display
 from obsconsole.ui.terminal import terminal_driver
-from obsconsole.ui.theming import choose_theme, load_themes
+from obsconsole.ui.custom.themes import choose_theme, load_themes
 
 Clock = Callable[[], datetime]
 
@@ -539,7 +540,7 @@ class ObsConsoleApp(App[None]):
                 for key, active in self.screen.active_bindings.items()
                 if active.node is self.screen and active.enabled and active.binding.description
                 and key != "question_mark"
-            ] + list(getattr(self.screen, "HELP_EXTRA", ()))
+            ] + list(self.screen.HELP_EXTRA if isinstance(self.screen, Dialog) else ())
         pane = self.overview.pane(self.overview.active_pane)
         self.push_screen(HelpScreen(self.keymap_bindings, pane.title if pane else None,
                                     pane.pane_id if pane else None, self.readonly, dialog))

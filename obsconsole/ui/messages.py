@@ -17,7 +17,7 @@ from obsconsole.model import ActionResult, LogQuery
 if TYPE_CHECKING:
     from obsconsole.actions.audit import AuditLog
     from obsconsole.sources.base import AlertSource
-    from obsconsole.ui.styles import Palette
+    from obsconsole.ui.colours import Palette
 
 Clock = Callable[[], datetime]
 #: an action on Alertmanager, given the source, the audit log and the clock

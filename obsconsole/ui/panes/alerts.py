@@ -20,8 +20,9 @@ from obsconsole.logic.sanitize import inert
 from obsconsole.model import AlertGroup, AlertsView, Health, Severity
 from obsconsole.ui.actions import bindings
 from obsconsole.ui.messages import AlertActionRequested, ServiceShown
-from obsconsole.ui.panes.base import Column, Pane, Row
-from obsconsole.ui.styles import count_of, human_age
+from obsconsole.ui.panes.base import Column, Pane
+from obsconsole.ui.widgets.table import Row
+from obsconsole.ui.formats import count_of, human_age
 
 SEVERITY_SHORT = {
     Severity.CRITICAL: "CRIT",
@@ -180,7 +181,7 @@ class AlertsPane(Pane):
         group, view = target
         every = [a for g in view.groups for a in g.alerts]
         plan = ack_actions.plan_ack(group, every, self.ctx.labels.service_label, self.ctx.ack_duration_s)
-        from obsconsole.ui.ack import AckScreen
+        from obsconsole.ui.screens.ack import AckScreen
 
         def confirmed(final: ack_actions.AckPlan | None) -> None:
             if final is not None:

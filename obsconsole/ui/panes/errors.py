@@ -21,10 +21,11 @@ from obsconsole.logic import logs as loglogic
 from obsconsole.logic.sanitize import clean, inert, inert_cell
 from obsconsole.model import ErrorStream, Health, LogEvent, LogLevel, LogQuery, Snapshot
 from obsconsole.ui.actions import bindings
-from obsconsole.ui.line import Line, show
+from obsconsole.ui.widgets.line import Line, show
 from obsconsole.ui.messages import LogQueryChanged
-from obsconsole.ui.panes.base import Column, Pane, PaneTable, Row
-from obsconsole.ui.styles import count_of, sparkline
+from obsconsole.ui.panes.base import Column, Pane
+from obsconsole.ui.widgets.table import PaneTable, Row
+from obsconsole.ui.formats import count_of, sparkline
 
 #: rows drawn in the table (the source holds more)
 MAX_ROWS = 1000

@@ -10,8 +10,9 @@ from rich.text import Text
 from obsconsole.logic import thresholds
 from obsconsole.logic.sanitize import inert_cell
 from obsconsole.model import HostGauge
-from obsconsole.ui.panes.base import Column, Pane, Row
-from obsconsole.ui.styles import bar, count_of, human_rate, sparkline
+from obsconsole.ui.panes.base import Column, Pane
+from obsconsole.ui.widgets.table import Row
+from obsconsole.ui.formats import bar, count_of, human_rate, sparkline
 
 _HOST_W = 14
 _NET_W = 9

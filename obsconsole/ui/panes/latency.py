@@ -11,14 +11,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
-from obsconsole.ui.line import Line, show
+from obsconsole.ui.widgets.line import Line, show
 from obsconsole.ui.messages import ChartPointsChanged
 
 from obsconsole.logic import thresholds
 from obsconsole.logic.sanitize import inert_cell
 from obsconsole.model import ServiceLatency
-from obsconsole.ui.panes.base import Column, Pane, PaneTable, Row
-from obsconsole.ui.styles import count_of, human_seconds, sparkline
+from obsconsole.ui.panes.base import Column, Pane
+from obsconsole.ui.widgets.table import PaneTable, Row
+from obsconsole.ui.formats import count_of, human_seconds, sparkline
 
 #: below this many content rows the chart is replaced by a sparkline line
 CHART_MIN_HEIGHT = 16

@@ -18,8 +18,9 @@ from obsconsole.logic.wazuh import is_brute_force, level_health, level_severity
 from obsconsole.model import Health, SecurityEvent, SecurityTop, SecurityView
 from obsconsole.panes import SECURITY_LIMIT
 from obsconsole.ui.actions import bindings
-from obsconsole.ui.panes.base import Column, Pane, Row
-from obsconsole.ui.styles import count_of
+from obsconsole.ui.panes.base import Column, Pane
+from obsconsole.ui.widgets.table import Row
+from obsconsole.ui.formats import count_of
 
 #: brute-force addresses named in the title; more are counted
 TITLE_IPS = 2

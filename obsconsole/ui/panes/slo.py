@@ -9,8 +9,9 @@ from rich.text import Text
 
 from obsconsole.logic.sanitize import inert_cell
 from obsconsole.model import Health, SLOState, SLOStatus
-from obsconsole.ui.panes.base import Column, Pane, Row
-from obsconsole.ui.styles import count_of, human_window
+from obsconsole.ui.panes.base import Column, Pane
+from obsconsole.ui.widgets.table import Row
+from obsconsole.ui.formats import count_of, human_window
 
 
 class SLOPane(Pane):

@@ -13,22 +13,18 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from obsconsole.actions.ack import AckPlan
 from obsconsole.logic.durations import parse_duration
 from obsconsole.logic.sanitize import inert
 from obsconsole.ui.messages import ConsoleView
-from obsconsole.ui.styles import short_interval
+from obsconsole.ui.screens.base import Dialog
+from obsconsole.ui.formats import short_interval
 
 
-class AckScreen(ModalScreen[AckPlan | None]):
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="ack.cancel"),
-        # a modal screen hides the app's bindings: `?` is repeated here
-        Binding("question_mark", "app.help", "Keys", key_display="?", id="ack.help"),
-    ]
+class AckScreen(Dialog["AckPlan | None"]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="ack.cancel")]
     #: keys the widgets of the dialog answer, for `?`
     HELP_EXTRA = (("enter", "Silence now (or press the focused button)"), ("tab", "Next field: duration, comment, buttons"))
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
-from obsconsole.ui.line import Line
+from obsconsole.ui.widgets.line import Line
 
 from obsconsole.logic.sanitize import clean
 from obsconsole.model import Health
-from obsconsole.ui.styles import Palette
+from obsconsole.ui.colours import Palette
 
 
 def header_line(

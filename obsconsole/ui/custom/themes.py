@@ -14,7 +14,7 @@ import yaml
 from textual.theme import Theme
 
 from obsconsole import locations
-from obsconsole.ui.styles import Palette
+from obsconsole.ui.colours import Palette
 
 FALLBACK = "dark"
 _COLOR_KEYS = (

@@ -1,0 +1,1 @@
+"""What a user customises: themes and keymaps, shipped and their own, loaded the same way."""

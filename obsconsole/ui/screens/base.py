@@ -1,0 +1,47 @@
+"""What every dialog shares: `?` lists its keys (those its widgets answer too, in
+`HELP_EXTRA`), and how keys are written for people."""
+
+from __future__ import annotations
+
+from typing import ClassVar, TypeVar
+
+from textual.binding import Binding
+from textual.screen import ModalScreen
+
+T = TypeVar("T")
+
+_KEY_NAMES = {
+    "question_mark": "?",
+    "slash": "/",
+    "colon": ":",
+    "escape": "esc",
+    "less_than_sign": "<",
+    "greater_than_sign": ">",
+}
+
+
+def key_display(keys: str) -> str:
+    """`ctrl+p,colon` → `ctrl+p  :`."""
+    out = []
+    for key in keys.split(","):
+        parts = [_KEY_NAMES.get(p, p) for p in key.split("+")]
+        out.append("+".join(parts))
+    return "  ".join(out)
+
+
+class Dialog(ModalScreen[T]):
+    """A modal screen of the console. A modal screen hides the app's bindings: `?` is
+    repeated here."""
+
+    BINDINGS = [Binding("question_mark", "app.help", "Keys", key_display="?", id="modal.help")]
+    #: keys the dialog's widgets answer (not bindings), for `?`
+    HELP_EXTRA: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+
+class Closable(Dialog[None]):
+    """A dialog that only shows: escape or q closes it."""
+
+    BINDINGS = [Binding("escape,q", "dismiss_screen", "Close", id="modal.close")]
+
+    def action_dismiss_screen(self) -> None:
+        self.dismiss(None)

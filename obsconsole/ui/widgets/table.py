@@ -1,0 +1,124 @@
+"""The table every pane draws: a row cursor with one rule for all tables, and updates
+that send only the cells that changed."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from rich.text import Text
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+
+from obsconsole.ui.actions import bindings
+
+Cell = Text | str
+Row = tuple[str, Sequence[Cell]]  # (stable row key, cells)
+
+def same_cell(a: Cell | None, b: Cell | None) -> bool:
+    """Equal as displayed. `Text.__eq__` ignores the base style and justification, so a
+    value that only changed colour (crossed a threshold) would not be redrawn."""
+    if isinstance(a, Text) and isinstance(b, Text):
+        return (a.plain, a.style, a._spans, a.justify) == (b.plain, b.style, b._spans, b.justify)
+    return a == b
+
+
+#: the key of the one row that says why a table is empty (never opens a detail)
+EMPTY_ROW = "\x00empty"
+
+
+class PaneTable(DataTable, inherit_bindings=False):
+    """A row-cursor table whose keys come from the action table (ids `table.*`).
+
+    The cursor rule, the same in every table: until the user moves the cursor, it stays
+    on the first row (the most urgent alert, the newest error), whatever the updates
+    bring; once the user has moved it, it stays on the row they chose (by key) until
+    that row goes away or they move it back to the top. `pinned_key` is that choice.
+    """
+
+    BINDINGS = bindings("table")
+
+    def __init__(self, **kwargs: Any) -> None:
+        # cursor_foreground_priority: the selected row keeps its health colours
+        super().__init__(
+            cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable", **kwargs
+        )
+        # what is on screen, to send only changed cells on the next update
+        self._row_keys: list[str] = []
+        self._row_cells: list[list[Cell]] = []
+        #: the row the user moved the cursor to (None: the first row, whatever it is)
+        self.pinned_key: str | None = None
+        # set while rows are replaced: cursor moves then are not the user's
+        self._replacing = False
+
+    def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
+        """Textual measures each cell of each new row, for the columns sized to their
+        content. Ours all have a width set (fit_columns), so the measuring changes
+        nothing; with the error stream's rows all new at each poll it was a third of
+        the pane's work. Only the scrollable size is computed (Textual 8's hook)."""
+        if any(c.auto_width for c in self.columns.values()):
+            super()._update_dimensions(new_rows)
+        else:
+            super()._update_dimensions(())
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if self._replacing or old == new:
+            return
+        # the user moved the cursor: back on the first row it follows the top again
+        self.pinned_key = None if new.row == 0 else self._key_at(new.row)
+
+    def _key_at(self, row: int) -> str | None:
+        if not 0 <= row < len(self._row_keys):
+            return None
+        return self._row_keys[row]
+
+    def selected_key(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        return self._key_at(self.cursor_row)
+
+    def replace_rows(self, columns: Sequence[tuple[str, int | None]], rows: Iterable[Row]) -> None:
+        """Show `rows` under `columns` ((label, width)), with the cursor on the row the
+        user chose (or on the first row) and that row where it was on screen."""
+        rows = list(rows)
+        labels = [label for label, _ in columns]
+        current = [str(c.label) for c in self.columns.values()]
+        widths = [w for _, w in columns]
+        current_widths = [c.width if not c.auto_width else None for c in self.columns.values()]
+        same_columns = current == labels and current_widths == widths
+        if same_columns and [k for k, _ in rows] == self._row_keys:
+            # Same rows in the same order: update only the cells that changed, so the
+            # terminal receives those cells and not the whole table.
+            for (key, cells), old in zip(rows, self._row_cells):
+                for label, new_cell, old_cell in zip(labels, cells, old):
+                    if not same_cell(new_cell, old_cell):
+                        self.update_cell(key, label, new_cell)
+            self._row_cells = [list(cells) for _, cells in rows]
+            return
+        pinned = self.pinned_key
+        old_index = self._row_keys.index(pinned) if pinned in self._row_keys else 0
+        old_scroll = self.scroll_y
+        self._replacing = True
+        try:
+            if not same_columns:
+                self.clear(columns=True)
+                for label, width in columns:
+                    self.add_column(label, width=width, key=label)
+            else:
+                self.clear()
+            for key, cells in rows:
+                self.add_row(*cells, key=key)
+            self._row_keys = [k for k, _ in rows]
+            self._row_cells = [list(cells) for _, cells in rows]
+            if pinned is not None and pinned in self._row_keys:
+                index = self._row_keys.index(pinned)
+                self.move_cursor(row=index, scroll=False)
+                # the chosen row stays where it was on screen while rows come and go
+                self.scroll_y = max(0, min(old_scroll + index - old_index, self.max_scroll_y))
+            else:
+                # nothing chosen, or the chosen row is gone: the first row
+                self.pinned_key = None
+                self.move_cursor(row=0, scroll=False)
+                self.scroll_y = 0
+        finally:
+            self._replacing = False
