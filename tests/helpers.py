@@ -12,11 +12,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, AsyncIterator, Callable
 
 #: the instant the demo is frozen at in UI tests and snapshots
-FROZEN = datetime(2026, 11, 28, 14, 0, 0, tzinfo=timezone.utc)
+from tests.clock import FROZEN as FROZEN  # re-exported: the UI tests import it from here
 
 WIDE = (120, 40)
 NARROW = (80, 24)

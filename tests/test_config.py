@@ -161,19 +161,6 @@ def test_unknown_context_argument_names_the_known_contexts(write) -> None:
     assert error_of(path, context="x") == "config.yaml: context: no context 'x' (have: a, b)"
 
 
-def test_unknown_top_level_context_value_is_an_error(write) -> None:
-    path = write(f"context: prd\ncontexts:\n  prod: {{{PROM}}}\n")
-    assert error_of(path) == "config.yaml: context: no context 'prd' (have: prod)"
-
-
-def test_context_without_demo_or_backends_is_rejected(write) -> None:
-    path = write("contexts:\n  empty: {ack_duration: 5m}\n")
-    assert error_of(path) == (
-        "config.yaml: contexts.empty: nothing to show: "
-        "set 'demo: true' or configure at least one backend"
-    )
-
-
 def test_missing_contexts_is_a_missing_required_key(write) -> None:
     assert error_of(write("theme: dark\n")) == "config.yaml: missing required key 'contexts'"
     assert error_of(write("")) == "config.yaml: missing required key 'contexts'"
@@ -212,11 +199,6 @@ def test_every_unset_variable_is_reported(write) -> None:
     ]
 
 
-def test_a_misspelt_required_key_is_one_mistake_not_two(write) -> None:
-    path = write(in_prod("prometheus: {ulr: 'http://p:9090'}"))
-    assert error_of(path) == "config.yaml: contexts.prod.prometheus.ulr: unknown key (did you mean 'url'?)"
-
-
 def test_several_mistakes_keep_the_first_as_the_errors_file_key_and_reason(write) -> None:
     path = write(in_prod("prometheus: {url: 'htp:/x'}\nack_duration: -5m"))
     with pytest.raises(ConfigError) as caught:
@@ -232,20 +214,6 @@ def test_several_mistakes_keep_the_first_as_the_errors_file_key_and_reason(write
 
 
 # --------------------------------------------------------------------------- error classes
-
-
-def test_url_without_http_scheme_and_host_is_not_a_url(write) -> None:
-    path = write(in_prod("prometheus: {url: 'htp:/x'}"))
-    assert error_of(path) == "config.yaml: contexts.prod.prometheus.url: not a URL: 'htp:/x'"
-
-
-def test_url_error_in_a_list_names_the_index(write) -> None:
-    path = write(in_prod("""\
-        alertmanager:
-          - url: http://am-0:9093
-          - url: am-1:9093
-    """))
-    assert error_of(path) == "config.yaml: contexts.prod.alertmanager[1].url: not a URL: 'am-1:9093'"
 
 
 @pytest.mark.parametrize(
@@ -341,14 +309,6 @@ def test_missing_required_key_is_named(write, body: str, message: str) -> None:
     assert error_of(write(in_prod(body))) == f"config.yaml: {message}"
 
 
-def test_missing_environment_variable_is_named_with_its_key(write) -> None:
-    path = write(in_prod("prometheus: {url: http://p:9090, bearer_token: '${PROM_TOKEN}'}"))
-    assert error_of(path) == (
-        "config.yaml: contexts.prod.prometheus.bearer_token: "
-        "environment variable PROM_TOKEN is not set"
-    )
-
-
 def test_variable_default_is_substituted_before_validation(write) -> None:
     path = write(in_prod(f"{PROM}\npanes: {{infra: {{refresh: '${{R:-7s}}', enabled: '${{ON:-false}}'}}}}"))
     infra = load_config(path, environ={}).context.panes.refresh["infra"]
@@ -369,23 +329,10 @@ def test_double_dollar_is_a_literal_dollar(write) -> None:
     assert channel.target == "cost$5"
 
 
-def test_bad_variable_reference_is_an_error(write) -> None:
-    path = write(in_prod("prometheus: {url: 'http://${1HOST}:9090'}"))
-    assert error_of(path) == (
-        "config.yaml: contexts.prod.prometheus.url: bad variable reference '${1HOST}' "
-        "(expected ${NAME} or ${NAME:-default})"
-    )
-
-
 def test_invalid_yaml_reports_the_line(write) -> None:
     path = write("contexts:\n  prod:\n    prometheus: {url: http://p:9090\n    jaeger: x\n")
     message = error_of(path)
     assert message.startswith("config.yaml: invalid YAML at line 4: ")
-
-
-def test_duplicate_yaml_key_is_invalid_yaml(write) -> None:
-    path = write(in_prod("prometheus: {url: http://a:9090}\nprometheus: {url: http://b:9090}"))
-    assert error_of(path) == "config.yaml: invalid YAML at line 4: duplicate key 'prometheus'"
 
 
 @pytest.mark.parametrize(
@@ -416,70 +363,6 @@ def test_parse_duration_accepts_numbers_and_unit_strings(text: str | float, seco
 def test_parse_duration_rejects_anything_else(text: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)  # type: ignore[arg-type]
-
-
-def test_ratio_out_of_range_is_rejected(write) -> None:
-    path = write(in_prod(f"{PROM}\nthresholds: {{error_ratio: {{warning: 1.5}}}}"))
-    assert error_of(path) == (
-        "config.yaml: contexts.prod.thresholds.error_ratio.warning: ratio out of range: "
-        "expected 0 to 1 or a percentage like '99.9%', got 1.5"
-    )
-
-
-def test_slo_target_of_100_percent_is_out_of_range(write) -> None:
-    path = write(in_prod(f"{PROM}\nslos: [{{id: auth-availability, target: 100%}}]"))
-    assert error_of(path) == (
-        "config.yaml: contexts.prod.slos[0].target: ratio out of range: expected more than 0 "
-        "and less than 1 (or a percentage like '99.9%'), got '100%'"
-    )
-
-
-def test_bands_not_ascending_are_rejected(write) -> None:
-    path = write(in_prod(f"{PROM}\nthresholds: {{cpu: [90, 85, 95]}}"))
-    assert error_of(path) == (
-        "config.yaml: contexts.prod.thresholds.cpu: bands must be ascending "
-        "(warning < critical < saturated), got [90, 85, 95]"
-    )
-
-
-def test_band_outside_0_to_100_is_rejected(write) -> None:
-    path = write(in_prod(f"{PROM}\nthresholds: {{disk: [80, 90, 120]}}"))
-    assert error_of(path) == "config.yaml: contexts.prod.thresholds.disk[2]: must be between 0 and 100, got 120"
-
-
-def test_latency_warning_above_critical_is_rejected(write) -> None:
-    path = write(in_prod(f"{PROM}\nthresholds: {{latency_p95: {{warning: 6s}}}}"))
-    assert error_of(path) == (
-        "config.yaml: contexts.prod.thresholds.latency_p95: warning must be below critical, "
-        "got warning 6 and critical 5"
-    )
-
-
-def test_unknown_fault_pane_suggests_a_pane(write) -> None:
-    path = write("contexts:\n  demo:\n    demo: {faults: [infr]}\n")
-    assert error_of(path) == (
-        "config.yaml: contexts.demo.demo.faults[0]: unknown pane 'infr' (did you mean 'infra'?)"
-    )
-
-
-def test_unknown_severity_in_a_channel_suggests_one(write) -> None:
-    path = write(in_prod(f"{PROM}\nchannels: [{{name: n, kind: slack, severities: [critcal], categories: [security]}}]"))
-    assert error_of(path) == (
-        "config.yaml: contexts.prod.channels[0].severities[0]: unknown severity 'critcal' "
-        "(did you mean 'critical'?)"
-    )
-
-
-def test_duplicate_slo_ids_are_rejected(write) -> None:
-    path = write(in_prod(f"{PROM}\nslos: [{{id: api-latency}}, {{id: api-latency}}]"))
-    assert error_of(path) == (
-        "config.yaml: contexts.prod.slos[1].id: duplicate SLO id 'api-latency' (also at index 0)"
-    )
-
-
-def test_escalation_must_be_ascending(write) -> None:
-    path = write(in_prod(f"{PROM}\nchannels: [{{name: n, kind: email, severities: [info], categories: [business], escalation: [0, 30, 15]}}]"))
-    assert error_of(path) == "config.yaml: contexts.prod.channels[0].escalation: must be ascending, got [0, 30, 15]"
 
 
 # --------------------------------------------------------------------------- secrets
@@ -581,14 +464,6 @@ def test_alertmanager_accepts_a_bare_url_or_a_single_mapping(write) -> None:
     path = write(in_prod("alertmanager: {url: http://am:9093, cluster: main, timeout: 3s}"))
     assert load_config(path, environ={}).context.backends.alertmanager == (
         AlertmanagerBackend(url="http://am:9093", cluster="main", timeout_s=3.0),
-    )
-
-
-def test_duplicate_alertmanager_urls_are_rejected(write) -> None:
-    path = write(in_prod("alertmanager: [http://am:9093, http://am:9093/]"))
-    assert error_of(path) == (
-        "config.yaml: contexts.prod.alertmanager[1]: duplicate Alertmanager URL "
-        "'http://am:9093' (also at index 0)"
     )
 
 
@@ -865,3 +740,118 @@ def test_top_level_x_keys_hold_shared_yaml_anchors(write) -> None:
     assert a.backends.prometheus is not None and a.backends.prometheus.url == "http://p:9090"
     assert b.backends.prometheus is not None and b.backends.prometheus.url == "http://q:9090"
     assert a.ack_duration_s == b.ack_duration_s == 1800.0
+
+
+# ------------------------------------------------------------------ one line per mistake
+
+#: a config body and the one line it must be refused with (file, key and reason)
+CONFIG_MISTAKES = [
+    pytest.param(
+        f"context: prd\ncontexts:\n  prod: {{{PROM}}}\n",
+        "config.yaml: context: no context 'prd' (have: prod)",
+        id="unknown_top_level_context_value_is_an_error",
+    ),
+    pytest.param(
+        "contexts:\n  empty: {ack_duration: 5m}\n",
+        "config.yaml: contexts.empty: nothing to show: "
+            "set 'demo: true' or configure at least one backend",
+        id="context_without_demo_or_backends_is_rejected",
+    ),
+    pytest.param(
+        in_prod("prometheus: {ulr: 'http://p:9090'}"),
+        "config.yaml: contexts.prod.prometheus.ulr: unknown key (did you mean 'url'?)",
+        id="a_misspelt_required_key_is_one_mistake_not_two",
+    ),
+    pytest.param(
+        in_prod("prometheus: {url: 'htp:/x'}"),
+        "config.yaml: contexts.prod.prometheus.url: not a URL: 'htp:/x'",
+        id="url_without_http_scheme_and_host_is_not_a_url",
+    ),
+    pytest.param(
+        in_prod("""\
+            alertmanager:
+              - url: http://am-0:9093
+              - url: am-1:9093
+        """),
+        "config.yaml: contexts.prod.alertmanager[1].url: not a URL: 'am-1:9093'",
+        id="url_error_in_a_list_names_the_index",
+    ),
+    pytest.param(
+        in_prod("prometheus: {url: http://p:9090, bearer_token: '${PROM_TOKEN}'}"),
+        "config.yaml: contexts.prod.prometheus.bearer_token: "
+            "environment variable PROM_TOKEN is not set",
+        id="missing_environment_variable_is_named_with_its_key",
+    ),
+    pytest.param(
+        in_prod("prometheus: {url: 'http://${1HOST}:9090'}"),
+        "config.yaml: contexts.prod.prometheus.url: bad variable reference '${1HOST}' "
+            "(expected ${NAME} or ${NAME:-default})",
+        id="bad_variable_reference_is_an_error",
+    ),
+    pytest.param(
+        in_prod("prometheus: {url: http://a:9090}\nprometheus: {url: http://b:9090}"),
+        "config.yaml: invalid YAML at line 4: duplicate key 'prometheus'",
+        id="duplicate_yaml_key_is_invalid_yaml",
+    ),
+    pytest.param(
+        in_prod(f"{PROM}\nthresholds: {{error_ratio: {{warning: 1.5}}}}"),
+        "config.yaml: contexts.prod.thresholds.error_ratio.warning: ratio out of range: "
+            "expected 0 to 1 or a percentage like '99.9%', got 1.5",
+        id="ratio_out_of_range_is_rejected",
+    ),
+    pytest.param(
+        in_prod(f"{PROM}\nslos: [{{id: auth-availability, target: 100%}}]"),
+        "config.yaml: contexts.prod.slos[0].target: ratio out of range: expected more than 0 "
+            "and less than 1 (or a percentage like '99.9%'), got '100%'",
+        id="slo_target_of_100_percent_is_out_of_range",
+    ),
+    pytest.param(
+        in_prod(f"{PROM}\nthresholds: {{cpu: [90, 85, 95]}}"),
+        "config.yaml: contexts.prod.thresholds.cpu: bands must be ascending "
+            "(warning < critical < saturated), got [90, 85, 95]",
+        id="bands_not_ascending_are_rejected",
+    ),
+    pytest.param(
+        in_prod(f"{PROM}\nthresholds: {{disk: [80, 90, 120]}}"),
+        "config.yaml: contexts.prod.thresholds.disk[2]: must be between 0 and 100, got 120",
+        id="band_outside_0_to_100_is_rejected",
+    ),
+    pytest.param(
+        in_prod(f"{PROM}\nthresholds: {{latency_p95: {{warning: 6s}}}}"),
+        "config.yaml: contexts.prod.thresholds.latency_p95: warning must be below critical, "
+            "got warning 6 and critical 5",
+        id="latency_warning_above_critical_is_rejected",
+    ),
+    pytest.param(
+        "contexts:\n  demo:\n    demo: {faults: [infr]}\n",
+        "config.yaml: contexts.demo.demo.faults[0]: unknown pane 'infr' (did you mean 'infra'?)",
+        id="unknown_fault_pane_suggests_a_pane",
+    ),
+    pytest.param(
+        in_prod(f"{PROM}\nchannels: [{{name: n, kind: slack, severities: [critcal], categories: [security]}}]"),
+        "config.yaml: contexts.prod.channels[0].severities[0]: unknown severity 'critcal' "
+            "(did you mean 'critical'?)",
+        id="unknown_severity_in_a_channel_suggests_one",
+    ),
+    pytest.param(
+        in_prod(f"{PROM}\nslos: [{{id: api-latency}}, {{id: api-latency}}]"),
+        "config.yaml: contexts.prod.slos[1].id: duplicate SLO id 'api-latency' (also at index 0)",
+        id="duplicate_slo_ids_are_rejected",
+    ),
+    pytest.param(
+        in_prod(f"{PROM}\nchannels: [{{name: n, kind: email, severities: [info], categories: [business], escalation: [0, 30, 15]}}]"),
+        "config.yaml: contexts.prod.channels[0].escalation: must be ascending, got [0, 30, 15]",
+        id="escalation_must_be_ascending",
+    ),
+    pytest.param(
+        in_prod("alertmanager: [http://am:9093, http://am:9093/]"),
+        "config.yaml: contexts.prod.alertmanager[1]: duplicate Alertmanager URL "
+            "'http://am:9093' (also at index 0)",
+        id="duplicate_alertmanager_urls_are_rejected",
+    ),
+]
+
+
+@pytest.mark.parametrize("body, expected", CONFIG_MISTAKES)
+def test_a_config_mistake_is_one_line_naming_the_file_key_and_reason(write, body: str, expected: str) -> None:
+    assert error_of(write(body)) == expected

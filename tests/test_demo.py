@@ -22,10 +22,11 @@ from obsconsole.sources.base import (
     SLOSource,
 )
 from obsconsole.sources.demo import DemoPlatform
+from tests.clock import PEAK
 
 UTC = timezone.utc
 #: 15:00 UTC is the daily peak: the hardest time for "calm is OK"
-START = datetime(2025, 3, 4, 15, 0, tzinfo=UTC)
+START = PEAK
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 ATTACKER = "203.0.113.45"

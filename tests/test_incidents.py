@@ -17,12 +17,11 @@ from obsconsole.logic.incidents import (
 )
 from obsconsole.model import Alert, AlertGroup, Severity
 from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
+from tests.clock import EVENING, NOON
 
 UTC = timezone.utc
 #: noon UTC: inside slack-engineering's 08-20 UTC active hours
-NOON = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
 #: 21:00 UTC: outside them
-EVENING = datetime(2025, 3, 4, 21, 0, tzinfo=UTC)
 
 _counter = iter(range(1, 10_000))
 

@@ -37,6 +37,7 @@ from obsconsole.model import (
 from obsconsole.export import jsonable, snapshot_document
 from obsconsole.session import PaneQuery, Session, overall_health, pane_health, pane_queries
 from obsconsole.sources.build import build_sources, unconfigured_panes
+from tests.clock import PEAK
 
 #: written out: which backend feeds each pane, and each pane's title
 PANE_BACKENDS = {"infra": "prometheus", "latency": "prometheus", "errors": "elasticsearch",
@@ -46,7 +47,7 @@ PANE_TITLES = {"infra": "Infrastructure", "latency": "API latency", "errors": "E
 
 UTC = timezone.utc
 #: 15:00 UTC: the demo's daily peak, the hardest time for "calm is OK"
-NOW = datetime(2025, 3, 4, 15, 0, tzinfo=UTC)
+NOW = PEAK
 
 
 def frozen() -> datetime:

@@ -6,7 +6,7 @@ Expected matchers are written out literally: they are what Alertmanager will rec
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
@@ -14,8 +14,9 @@ from obsconsole.logic import silences
 from obsconsole.model import Alert, AlertGroup, Matcher, Severity, Silence
 from tests.matcher_cases import CASES, Case
 from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
+from tests.clock import NOON
 
-NOW = datetime(2025, 3, 4, 12, 0, tzinfo=timezone.utc)
+NOW = NOON
 
 
 def alert(name: str, service: str | None, category: str | None = "application", **labels: str) -> Alert:

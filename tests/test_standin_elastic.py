@@ -11,7 +11,7 @@ import json
 import random
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -31,8 +31,9 @@ from elasticsearch import (
 )
 
 from tests.standins.elastic import Standin, start_standin
+from tests.clock import ES_DAY
 
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+NOW = ES_DAY
 ERRORS = "aigym-errors-2024.05.01"
 LOGS = "aigym-logs-2024.05.01"
 BOTH = "aigym-errors-*,aigym-logs-*"

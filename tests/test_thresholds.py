@@ -3,7 +3,6 @@ code come from these, so their edges matter."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pytest
 
@@ -28,9 +27,10 @@ from obsconsole.model import (
     SLOStatus,
 )
 from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
+from tests.clock import NOON
 
 T = Thresholds()
-NOW = datetime(2025, 3, 4, 12, 0, tzinfo=timezone.utc)
+NOW = NOON
 
 
 def host(

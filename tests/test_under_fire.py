@@ -16,7 +16,7 @@ from obsconsole.ui.screens.ack import AckScreen
 from obsconsole.ui.app import SnapshotUpdated
 from obsconsole.ui.widgets.table import EMPTY_ROW, PaneTable
 from obsconsole.ui.screens import DetailScreen, HelpScreen
-from tests.helpers import FROZEN, NARROW, WIDE, MutableClock, frozen_demo_app, running, settle, wait_until
+from tests.helpers import NARROW, WIDE, MutableClock, frozen_demo_app, running, settle, wait_until
 
 
 def pane(app, pane_id):

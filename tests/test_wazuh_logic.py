@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from obsconsole.logic import fields, wazuh
 from obsconsole.model import Health, SecurityEvent, SecurityTop, SecurityView, Severity
 from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
+from tests.clock import FROZEN
 
 UTC = timezone.utc
-NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
+NOW = FROZEN
 
 #: an alert as wazuh-analysisd writes it to alerts.json (trimmed to the fields we read)
 ALERT = {
