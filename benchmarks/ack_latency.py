@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from obsconsole.config import load_config  # noqa: E402
-from obsconsole.ui.ack import AckScreen  # noqa: E402
+from obsconsole.ui.screens.ack import AckScreen  # noqa: E402
 from obsconsole.ui.app import ObsConsoleApp  # noqa: E402
 from obsconsole.ui.panes.base import PaneTable  # noqa: E402
 from tests.stack import start_stack  # noqa: E402
