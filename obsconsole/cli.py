@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 
 from obsconsole import __version__, locations
 from obsconsole.config import Config, ConfigError, demo_config, find_config_path, load_config
+from obsconsole.model import IncidentConflict, IncidentStatus, Severity, SourceError
 
 PROG = "obsconsole"
 
@@ -32,6 +33,13 @@ SYNOPSIS
     obsconsole [OPTIONS] snapshot [--demo] [--format svg|txt|json] [--size WxH]
                                   [--timeout S] [--output FILE]
     obsconsole [OPTIONS] check [--demo]
+    obsconsole [OPTIONS] db migrate
+    obsconsole [OPTIONS] incident new --title T --severity SEV --service S [--service S2]
+                                      [--description D]
+    obsconsole [OPTIONS] incident list [--all] [--format table|json]
+    obsconsole [OPTIONS] incident show ID [--format text|json]
+    obsconsole [OPTIONS] incident update ID [--status S [--reason R]] [--severity SEV]
+                                         [--commander NAME] [--note TEXT]
 
 DESCRIPTION
     One screen with six panes: infrastructure gauges, API latency percentiles, the
@@ -65,6 +73,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "reachability, version and latency of each backend",
         "For each configured backend: reachable or not, version, latency. Exits 0 when "
         "every backend answers, 3 otherwise.",
+    ),
+    "db": (
+        "the incident store's schema: db migrate",
+        "db migrate: apply the incident store's schema migrations not applied yet (the "
+        "console also does on first use, under the same lock). Needs the context's "
+        "incidents dsn.",
+    ),
+    "incident": (
+        "declare, list, show and update incidents in the shared store",
+        "Incidents in the context's shared store (PostgreSQL, at the context's incidents "
+        "dsn). new prints the new id; list shows the open ones (--all: every one); show prints "
+        "one with its timeline; update changes status, severity or commander and adds "
+        "notes. Every change is signed $USER@host and reaches every open console.",
     ),
 }
 
@@ -190,6 +211,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_check = command("check")
     p_check.add_argument("--demo", action="store_true", help="check the built-in demo platform")
+
+    p_db = command("db")
+    p_db.add_argument("action", choices=("migrate",), help="migrate: apply the migrations not applied yet")
+
+    p_inc = command("incident")
+    inc = p_inc.add_subparsers(dest="action", metavar="ACTION", required=True)
+    new = inc.add_parser("new", help="declare an incident; prints its id")
+    new.add_argument("--title", required=True)
+    new.add_argument("--severity", required=True, choices=[s.value for s in Severity])
+    new.add_argument("--service", action="append", required=True, metavar="S", help="an affected service (repeat for more)")
+    new.add_argument("--description", default="")
+    listing = inc.add_parser("list", help="open incidents, newest first")
+    listing.add_argument("--all", action="store_true", help="resolved ones too")
+    listing.add_argument("--format", choices=("table", "json"), default="table")
+    show = inc.add_parser("show", help="one incident and its timeline")
+    show.add_argument("id", type=int)
+    show.add_argument("--format", choices=("text", "json"), default="text")
+    update = inc.add_parser("update", help="change status, severity or commander; add a note")
+    update.add_argument("id", type=int)
+    update.add_argument("--status", choices=[s.value for s in IncidentStatus])
+    update.add_argument("--reason", default="", help="why (needed to reopen a resolved incident)")
+    update.add_argument("--severity", choices=[s.value for s in Severity])
+    update.add_argument("--commander")
+    update.add_argument("--note")
     return parser
 
 
@@ -328,6 +373,90 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if all(r[2] == "yes" for r in rows) else 3
 
 
+def _store(args: argparse.Namespace) -> Any:
+    """The context's incident store, its schema migrated."""
+    config = _load(args, False)
+    ctx = config.context
+    if ctx.incidents is None:
+        raise UsageError(f"context '{ctx.name}' has no incident store: add incidents: {{dsn: ...}} to it in {config.path}")
+    from obsconsole.actions.audit import actor
+    from obsconsole.sources.incidents import IncidentStore
+
+    return IncidentStore(ctx.incidents.dsn, actor(), timeout_s=ctx.incidents.timeout_s)
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    store = _store(args)
+
+    async def migrate() -> list[int]:
+        try:
+            return await store.migrate()
+        finally:
+            await store.aclose()
+
+    applied = asyncio.run(migrate())
+    print(f"applied migrations {', '.join(map(str, applied))}" if applied else f"schema up to date ({store.where})")
+    return 0
+
+
+def cmd_incident(args: argparse.Namespace) -> int:
+    from obsconsole.export import jsonable
+    from obsconsole.logic.sanitize import clean
+
+    store = _store(args)
+
+    async def run() -> int:
+        try:
+            await store.migrate()
+            if args.action == "new":
+                incident = await store.declare(args.title, Severity(args.severity), args.service, args.description)
+                print(incident.id)
+            elif args.action == "list":
+                found = await store.list(include_resolved=args.all)
+                if args.format == "json":
+                    print(json.dumps(jsonable(found), indent=2))
+                else:
+                    rows = [("ID", "SEVERITY", "STATUS", "COMMANDER", "DECLARED", "TITLE")] + [
+                        (str(i.id), i.severity.value, i.status.value, clean(i.commander or "–", 30),
+                         f"{i.created_at:%Y-%m-%d %H:%M} UTC", clean(i.title, 80)) for i in found]
+                    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+                    for r in rows:
+                        print("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+            elif args.action == "show":
+                incident = await store.get(args.id)
+                events = await store.events(args.id)
+                if args.format == "json":
+                    print(json.dumps({"incident": jsonable(incident), "timeline": jsonable(events)}, indent=2))
+                else:
+                    print(f"#{incident.id} {clean(incident.title, 200)}")
+                    print(f"  {incident.severity.value} · {incident.status.value} · commander "
+                          f"{clean(incident.commander or '–', 60)} · services {', '.join(clean(s, 60) for s in incident.services)}")
+                    for e in events:
+                        print(f"  {e.at:%Y-%m-%d %H:%M:%S} UTC  {clean(e.actor, 60)}  {e.kind}  "
+                              f"{clean(json.dumps(dict(e.payload), ensure_ascii=False), 300)}")
+            else:
+                return await _update(args)
+            return 0
+        finally:
+            await store.aclose()
+
+    async def _update(args: argparse.Namespace) -> int:
+        changed = args.status or args.severity or args.commander
+        if not changed and not args.note:
+            raise UsageError("incident update: nothing to change (give --status, --severity, --commander or --note)")
+        if changed:
+            current = await store.get(args.id)
+            await store.update(args.id, current.version,
+                               status=IncidentStatus(args.status) if args.status else None, reason=args.reason,
+                               severity=Severity(args.severity) if args.severity else None, commander=args.commander)
+        if args.note:
+            await store.note(args.id, args.note)
+        print(f"incident {args.id} updated")
+        return 0
+
+    return asyncio.run(run())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -341,12 +470,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_snapshot(args)
         if command == "check":
             return cmd_check(args)
+        if command == "db":
+            return cmd_db(args)
+        if command == "incident":
+            return cmd_incident(args)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     except UsageError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
+    except IncidentConflict as exc:
+        print(f"{PROG}: {exc}: nothing was written; look again and retry", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except SourceError as exc:
+        wrote = getattr(args, "action", "") in ("new", "update", "migrate")
+        print(f"{PROG}: {exc.message}{': nothing was written' if wrote else ''}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
     parser.error(f"unknown command {command!r}")

@@ -541,3 +541,58 @@ class ClusterOutcome:
     url: str | None  # the instance that accepted, if any
     ok: bool
     detail: str  # the silence id, or why it failed
+
+
+# ------------------------------------------------------------------ incidents (SPEC §6)
+
+
+class IncidentStatus(str, enum.Enum):
+    """investigating → identified → monitoring → resolved (logic.lifecycle says which
+    changes are allowed)."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One incident as the shared store holds it. `version` counts its changes: a write
+    names the version it was based on, and loses if another landed first."""
+
+    id: int
+    title: str
+    description: str
+    severity: Severity
+    status: IncidentStatus
+    services: tuple[str, ...]
+    commander: str | None
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    version: int
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One line of an incident's timeline: who did what, when (payload: the details)."""
+
+    id: int
+    incident_id: int
+    at: datetime
+    actor: str
+    kind: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+class IncidentConflict(Exception):
+    """A change based on an old version of an incident: another landed first. Holds the
+    incident as it is now, to show the user before they try again."""
+
+    def __init__(self, current: Incident) -> None:
+        super().__init__(f"incident {current.id} changed meanwhile (now version {current.version}, "
+                         f"{current.status.value}, {current.severity.value})")
+        self.current = current

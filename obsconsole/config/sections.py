@@ -612,6 +612,8 @@ _CONTEXT_SCHEMA: Mapping[str, Reader] = {
     "channels": _channels,
     "labels": _labels,
     "ack_duration": _duration(),
+    # the shared incident store: {dsn | dsn_file, timeout}, as the postgres backend
+    "incidents": _postgres,
 }
 
 
@@ -629,7 +631,7 @@ def _context(at: _At, name: str) -> Context:
         slos=values.get("slos", DEFAULT_SLOS),
         channels=values.get("channels", DEFAULT_CHANNELS),
         labels=values.get("labels", LabelMapping(aliases=dict(DEFAULT_LABEL_ALIASES))),
-        **_kwargs(values, "panes", "thresholds", ack_duration="ack_duration_s"),
+        **_kwargs(values, "panes", "thresholds", "incidents", ack_duration="ack_duration_s"),
     )
 
 

@@ -218,6 +218,8 @@ class Context:
     labels: LabelMapping = LabelMapping()
     #: default duration of an ack (a silence), seconds
     ack_duration_s: float = 15 * 60
+    #: the shared incident store (PostgreSQL); None: incidents are not kept
+    incidents: PostgresBackend | None = None
 
 
 @dataclass(frozen=True)

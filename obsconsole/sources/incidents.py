@@ -1,0 +1,316 @@
+"""The shared incident store: PostgreSQL, through asyncpg.
+
+Every console and the CLI read and write the same tables (`migrations/*.sql`, applied
+once under an advisory lock). Every change is a timeline event with its author, and each
+event is announced with NOTIFY: a console LISTENs and re-reads from the last event id it
+saw, so after a reconnect nothing is missed and nothing is shown twice.
+
+Concurrent edits: an incident carries a version; a change names the version it was based
+on and is refused with `IncidentConflict` (holding the current incident) if another
+landed first. Only parameterised SQL. Errors are `SourceError`s whose text never holds
+the DSN's password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from importlib import resources
+from typing import Any, Awaitable, Callable, Iterable, Sequence
+from urllib.parse import urlsplit
+
+from obsconsole.logic import lifecycle
+from obsconsole.model import (
+    Incident,
+    IncidentConflict,
+    IncidentStatus,
+    Severity,
+    SourceError,
+    TimelineEvent,
+)
+
+#: the NOTIFY channel (the trigger in 001_incidents.sql sends on it)
+CHANNEL = "obsconsole_incidents"
+#: pg_advisory_xact_lock key of the migrations ("obsc" in ASCII)
+MIGRATION_LOCK = 0x6F627363
+
+_COLUMNS = ("id, title, description, severity, status, services, commander, created_at, created_by, "
+            "updated_at, acknowledged_at, resolved_at, version")
+
+OnEvent = Callable[[int, int], Any]
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, SQL) of every migration shipped, in order."""
+    folder = resources.files("obsconsole.sources") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def where(dsn: str) -> str:
+    """host:port/database of a DSN, for messages (never the user's password)."""
+    try:
+        parts = urlsplit(dsn)
+        return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"
+    except ValueError:
+        return "(the configured DSN)"
+
+
+def _incident(row: Any) -> Incident:
+    return Incident(
+        id=row["id"], title=row["title"], description=row["description"], severity=Severity(row["severity"]),
+        status=IncidentStatus(row["status"]), services=tuple(row["services"]), commander=row["commander"],
+        created_at=row["created_at"], created_by=row["created_by"], updated_at=row["updated_at"],
+        acknowledged_at=row["acknowledged_at"], resolved_at=row["resolved_at"], version=row["version"],
+    )
+
+
+def _event(row: Any) -> TimelineEvent:
+    payload = row["payload"]
+    return TimelineEvent(row["id"], row["incident_id"], row["at"], row["actor"], row["kind"],
+                         json.loads(payload) if isinstance(payload, str) else dict(payload))
+
+
+class IncidentStore:
+    """One console's connection to the store. `actor` ($USER@host) signs every change."""
+
+    def __init__(self, dsn: str, actor: str, *, timeout_s: float = 10.0) -> None:
+        self._dsn = dsn
+        self.actor = actor
+        self.timeout_s = timeout_s
+        self.where = where(dsn)
+        self._conn: Any = None
+        self._listener: Any = None
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ connections
+
+    async def _connect(self) -> Any:
+        import asyncpg
+
+        try:
+            return await asyncpg.connect(self._dsn, timeout=self.timeout_s)
+        except (OSError, asyncio.TimeoutError) as exc:
+            raise SourceError("unreachable", f"incident store {self.where}: {type(exc).__name__}: {exc}") from None
+        except asyncpg.PostgresError as exc:
+            raise SourceError("refused", f"incident store {self.where}: {exc}") from None
+
+    async def _run(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
+        """Run `work(connection)` on the store's connection (made, or made again after a
+        failure), one at a time; errors become SourceErrors."""
+        import asyncpg
+
+        async with self._lock:
+            if self._conn is None or self._conn.is_closed():
+                self._conn = await self._connect()
+            try:
+                return await work(self._conn)
+            except IncidentConflict:
+                raise
+            except (OSError, asyncio.TimeoutError, asyncpg.exceptions.ConnectionDoesNotExistError,
+                    asyncpg.exceptions.InterfaceError) as exc:
+                await self._drop()
+                raise SourceError("unreachable", f"incident store {self.where}: {type(exc).__name__}: {exc}") from None
+            except asyncpg.PostgresError as exc:
+                if isinstance(exc, (asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CannotConnectNowError)):
+                    await self._drop()
+                raise SourceError("refused", f"incident store {self.where}: {exc}") from None
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.terminate()
+
+    async def aclose(self) -> None:
+        await self._drop()
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.terminate()
+
+    # ------------------------------------------------------------------ schema
+
+    async def migrate(self) -> list[int]:
+        """Apply the migrations not applied yet, in one transaction under an advisory
+        lock: consoles starting together wait for the first, then find nothing to do.
+        Returns the versions this call applied."""
+
+        async def work(conn: Any) -> list[int]:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS obsconsole_migrations ("
+                    " version integer PRIMARY KEY, name text NOT NULL,"
+                    " applied_at timestamptz NOT NULL DEFAULT now())")
+                done = {r["version"] for r in await conn.fetch("SELECT version FROM obsconsole_migrations")}
+                applied = []
+                for version, name, sql in migrations():
+                    if version in done:
+                        continue
+                    await conn.execute(sql)
+                    await conn.execute("INSERT INTO obsconsole_migrations (version, name) VALUES ($1, $2)", version, name)
+                    applied.append(version)
+                return applied
+
+        return list(await self._run(work))
+
+    # ------------------------------------------------------------------ reading
+
+    async def get(self, incident_id: int) -> Incident:
+        async def work(conn: Any) -> Incident:
+            row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM incidents WHERE id = $1", incident_id)
+            if row is None:
+                raise SourceError("not_found", f"no incident {incident_id}")
+            return _incident(row)
+
+        return await self._run(work)  # type: ignore[no-any-return]
+
+    async def list(self, *, include_resolved: bool = False, limit: int = 1000) -> tuple[Incident, ...]:
+        """Newest first; open ones only unless `include_resolved`."""
+        async def work(conn: Any) -> tuple[Incident, ...]:
+            rows = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM incidents WHERE $1 OR status <> 'resolved' ORDER BY created_at DESC, id DESC LIMIT $2",
+                include_resolved, limit)
+            return tuple(_incident(r) for r in rows)
+
+        return await self._run(work)  # type: ignore[no-any-return]
+
+    async def events(self, incident_id: int | None = None, *, after: int = 0, limit: int = 10_000) -> tuple[TimelineEvent, ...]:
+        """Timeline events with an id above `after` (of one incident, or all), oldest first."""
+        async def work(conn: Any) -> tuple[TimelineEvent, ...]:
+            rows = await conn.fetch(
+                "SELECT id, incident_id, at, actor, kind, payload FROM incident_events"
+                " WHERE id > $1 AND ($2::bigint IS NULL OR incident_id = $2) ORDER BY id LIMIT $3",
+                after, incident_id, limit)
+            return tuple(_event(r) for r in rows)
+
+        return await self._run(work)  # type: ignore[no-any-return]
+
+    async def linked_alerts(self, incident_id: int) -> tuple[str, ...]:
+        async def work(conn: Any) -> tuple[str, ...]:
+            rows = await conn.fetch("SELECT fingerprint FROM incident_alerts WHERE incident_id = $1 ORDER BY linked_at, fingerprint", incident_id)
+            return tuple(r["fingerprint"] for r in rows)
+
+        return await self._run(work)  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ writing
+
+    async def declare(self, title: str, severity: Severity, services: Sequence[str], description: str = "",
+                      alerts: Iterable[str] = ()) -> Incident:
+        """A new incident, investigating, with its `declared` event (and its alerts linked)."""
+        title = lifecycle.clean_title(title)
+        fingerprints = sorted(set(alerts))
+
+        async def work(conn: Any) -> Incident:
+            async with conn.transaction():
+                row = await conn.fetchrow(
+                    f"INSERT INTO incidents (title, description, severity, status, services, created_by)"
+                    f" VALUES ($1, $2, $3, 'investigating', $4, $5) RETURNING {_COLUMNS}",
+                    title, description, severity.value, list(services), self.actor)
+                incident = _incident(row)
+                await self._event(conn, incident.id, "declared", {
+                    "title": title, "severity": severity.value, "services": list(services)})
+                await self._link(conn, incident.id, fingerprints)
+                return incident
+
+        return await self._run(work)  # type: ignore[no-any-return]
+
+    async def update(self, incident_id: int, version: int, *, status: IncidentStatus | None = None,
+                     reason: str = "", severity: Severity | None = None, commander: str | None = None) -> Incident:
+        """Change status, severity or commander of the incident as it was at `version`.
+        Refused with IncidentConflict (the current incident) if it changed since, with
+        ValueError if the lifecycle forbids it; nothing is written then."""
+
+        async def work(conn: Any) -> Incident:
+            async with conn.transaction():
+                row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM incidents WHERE id = $1 FOR UPDATE", incident_id)
+                if row is None:
+                    raise SourceError("not_found", f"no incident {incident_id}")
+                current = _incident(row)
+                if current.version != version:
+                    raise IncidentConflict(current)
+                changes: list[tuple[str, dict[str, Any]]] = []
+                if status is not None:
+                    problem = lifecycle.status_change_problem(current.status, status, reason)
+                    if problem:
+                        raise ValueError(problem)
+                    changes.append(("status", {"from": current.status.value, "to": status.value, "reason": reason}))
+                if severity is not None and severity is not current.severity:
+                    changes.append(("severity", {"from": current.severity.value, "to": severity.value}))
+                if commander is not None and commander != current.commander:
+                    changes.append(("commander", {"from": current.commander, "to": commander}))
+                if not changes:
+                    raise ValueError("nothing to change")
+                updated = await conn.fetchrow(
+                    f"UPDATE incidents SET status = COALESCE($2, status), severity = COALESCE($3, severity),"
+                    f" commander = COALESCE($4, commander), version = version + 1, updated_at = now(),"
+                    f" resolved_at = CASE WHEN $2 = 'resolved' THEN now() WHEN $2 IS NULL THEN resolved_at ELSE NULL END,"
+                    f" acknowledged_at = COALESCE(acknowledged_at, CASE WHEN ($2 IS NOT NULL AND $2 <> 'investigating')"
+                    f" OR $4 IS NOT NULL THEN now() END)"
+                    f" WHERE id = $1 RETURNING {_COLUMNS}",
+                    incident_id, status.value if status else None, severity.value if severity else None, commander)
+                for kind, payload in changes:
+                    await self._event(conn, incident_id, kind, payload)
+                return _incident(updated)
+
+        return await self._run(work)  # type: ignore[no-any-return]
+
+    async def note(self, incident_id: int, text: str) -> TimelineEvent:
+        """A note on the timeline (notes never conflict: they only add)."""
+        if not text.strip():
+            raise ValueError("a note needs text")
+
+        async def work(conn: Any) -> TimelineEvent:
+            async with conn.transaction():
+                found = await conn.fetchval("UPDATE incidents SET updated_at = now() WHERE id = $1 RETURNING id", incident_id)
+                if found is None:
+                    raise SourceError("not_found", f"no incident {incident_id}")
+                return await self._event(conn, incident_id, "note", {"text": text})
+
+        return await self._run(work)  # type: ignore[no-any-return]
+
+    async def audit(self, action: str, target: str, ok: bool, detail: dict[str, Any]) -> None:
+        async def work(conn: Any) -> None:
+            await conn.execute("INSERT INTO audit_log (actor, action, target, ok, detail) VALUES ($1, $2, $3, $4, $5::jsonb)",
+                               self.actor, action, target, ok, json.dumps(detail, default=str))
+
+        await self._run(work)
+
+    async def _event(self, conn: Any, incident_id: int, kind: str, payload: dict[str, Any]) -> TimelineEvent:
+        row = await conn.fetchrow(
+            "INSERT INTO incident_events (incident_id, actor, kind, payload) VALUES ($1, $2, $3, $4::jsonb)"
+            " RETURNING id, incident_id, at, actor, kind, payload",
+            incident_id, self.actor, kind, json.dumps(payload, default=str))
+        return _event(row)
+
+    async def _link(self, conn: Any, incident_id: int, fingerprints: Sequence[str]) -> None:
+        for fp in fingerprints:
+            added = await conn.fetchval(
+                "INSERT INTO incident_alerts (incident_id, fingerprint, linked_by) VALUES ($1, $2, $3)"
+                " ON CONFLICT DO NOTHING RETURNING fingerprint", incident_id, fp, self.actor)
+            if added is not None:
+                await self._event(conn, incident_id, "alert_linked", {"fingerprint": fp})
+
+    # ------------------------------------------------------------------ live
+
+    async def listen(self, on_event: OnEvent) -> None:
+        """Call `on_event(incident_id, event_id)` for every timeline event any console
+        writes, on a connection of its own. Raises SourceError if it cannot connect;
+        the caller re-listens after a failure and re-reads from its last event id."""
+        listener = await self._connect()
+
+        def deliver(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
+            data = json.loads(payload)
+            on_event(int(data["incident"]), int(data["event"]))
+
+        await listener.add_listener(CHANNEL, deliver)
+        old, self._listener = self._listener, listener
+        if old is not None:
+            old.terminate()
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None and not self._listener.is_closed()
