@@ -377,12 +377,12 @@ def _store(args: argparse.Namespace) -> Any:
     """The context's incident store, its schema migrated."""
     config = _load(args, False)
     ctx = config.context
-    if ctx.incidents is None:
+    if ctx.backends.incidents is None:
         raise UsageError(f"context '{ctx.name}' has no incident store: add incidents: {{dsn: ...}} to it in {config.path}")
     from obsconsole.actions.audit import actor
     from obsconsole.sources.incidents import IncidentStore
 
-    return IncidentStore(ctx.incidents.dsn, actor(), timeout_s=ctx.incidents.timeout_s)
+    return IncidentStore(ctx.backends.incidents.dsn, actor(), timeout_s=ctx.backends.incidents.timeout_s)
 
 
 def cmd_db(args: argparse.Namespace) -> int:

@@ -596,3 +596,19 @@ class IncidentConflict(Exception):
         super().__init__(f"incident {current.id} changed meanwhile (now version {current.version}, "
                          f"{current.status.value}, {current.severity.value})")
         self.current = current
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    """An open incident as the incidents pane lists it."""
+
+    incident: Incident
+    #: alerts linked to it (fingerprints)
+    linked_alerts: int
+
+
+@dataclass(frozen=True)
+class IncidentsView:
+    """The incidents pane's data: the open incidents, newest first."""
+
+    incidents: tuple[IncidentSummary, ...]

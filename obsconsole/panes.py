@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
 
 from obsconsole.logic import incidents, slo, thresholds
-from obsconsole.model import AlertsView, Health
+from obsconsole.model import AlertsView, Health, Severity
 
 if TYPE_CHECKING:
     from obsconsole.config import Context
@@ -77,6 +77,19 @@ async def _security(ctx: Context, sources: Sources) -> Any:
     return await sources.security.fetch_security_events(ctx.panes.security_min_level, SECURITY_LIMIT)
 
 
+async def _incidents(ctx: Context, sources: Sources) -> Any:
+    return await sources.incidents.fetch_incidents()
+
+
+def _incidents_health(ctx: Context, view: Any) -> Health:
+    """An open critical incident is CRITICAL, an open high one WARNING: the header says
+    an incident is on even when the graphs have calmed down."""
+    severities = {s.incident.severity for s in view.incidents}
+    if Severity.CRITICAL in severities:
+        return Health.CRITICAL
+    return Health.WARNING if Severity.HIGH in severities else Health.OK
+
+
 def _informs(ctx: Context, value: Any) -> Health:
     return Health.OK
 
@@ -98,6 +111,9 @@ PANES: tuple[PaneSpec, ...] = (
     # security events are shown for investigation; the alert rules decide pages
     PaneSpec("security", 6, "Security (Wazuh)", "Security", "Security", "Wazuh security events",
              "wazuh", 15.0, 10.0, _security, _informs),
+    # the shared store: changes arrive by NOTIFY at once; the poll is the safety net
+    PaneSpec("incidents", 7, "Incidents", "Incidents", "Incidents", "open incidents",
+             "incidents", 30.0, 10.0, _incidents, _incidents_health),
 )
 
 PANE_IDS: tuple[str, ...] = tuple(p.id for p in PANES)

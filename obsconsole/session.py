@@ -5,19 +5,23 @@ binding the pane specs to them and scheduling the polls exists once. No Textual 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
 
 from obsconsole.hub import Hub, OnUpdate
-from obsconsole.model import Health, Snapshot, worst
+from obsconsole.model import Health, Snapshot, SourceError, worst
 from obsconsole.panes import PANES
 from obsconsole.sources.build import Sources, build_sources, unconfigured_panes
+from obsconsole.sources.incidents import IncidentStore
 
 if TYPE_CHECKING:
     from obsconsole.config import Context
 
 Clock = Callable[[], datetime]
+#: how often a lost incident-store listener is tried again
+RELISTEN_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,22 @@ class Session:
 
     def pane_health(self, pane_id: str, snap: Snapshot[Any]) -> Health:
         return pane_health(self.queries[pane_id], snap)
+
+    async def follow_incidents(self, relisten_s: float = RELISTEN_S) -> None:
+        """Keep a LISTEN on the incident store: every change any console or the CLI makes
+        refreshes the incidents pane at once (its poll is only the safety net). A lost
+        listener (the store restarted) is made again, and the pane re-read, by itself."""
+        store = self.sources.incidents
+        if not isinstance(store, IncidentStore) or "incidents" not in self.queries:
+            return
+        while True:
+            if not store.listening:
+                try:
+                    await store.listen(lambda _incident, _event: self.hub.refresh_now("incidents"))
+                    self.hub.refresh_now("incidents")  # what was missed while not listening
+                except SourceError:
+                    pass  # the pane's own poll shows the store down, with the data's age
+            await asyncio.sleep(relisten_s)
 
     async def close(self) -> None:
         await self.hub.stop()

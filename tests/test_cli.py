@@ -25,7 +25,7 @@ def test_json_snapshot_has_every_pane_with_data_age_and_error(capsys) -> None:
     code, out, _ = snapshot(capsys, "--format", "json", "--elapsed", "60")
     doc = json.loads(out)
     assert set(doc) == {"obsconsole", "context", "generated_at", "status", "exit_code", "panes", "panes_left_out"}
-    assert list(doc["panes"]) == ["infra", "latency", "errors", "slo", "alerts", "security"]
+    assert list(doc["panes"]) == ["infra", "latency", "errors", "slo", "alerts", "security", "incidents"]
     assert doc["panes_left_out"] == []
     for pane in doc["panes"].values():
         assert set(pane) == {"title", "health", "fetched_at", "age_s", "error", "data"}

@@ -401,15 +401,15 @@ async def test_a_fault_fails_exactly_its_pane(pane):
             await fetch(p)
 
 
-async def test_describe_reports_four_backends_and_marks_faulted_ones_unreachable():
+async def test_describe_reports_five_backends_and_marks_faulted_ones_unreachable():
     healthy, _ = make()
     rows = await healthy.describe()
-    assert [r.backend for r in rows] == ["prometheus", "alertmanager", "elasticsearch", "wazuh"]
+    assert [r.backend for r in rows] == ["prometheus", "alertmanager", "elasticsearch", "wazuh", "incidents"]
     assert all(r.reachable and r.target == f"demo://{r.backend}" and r.version for r in rows)
     faulty, _ = make(faults=["security"])
     state = {r.backend: r.reachable for r in await faulty.describe()}
     assert state == {
-        "prometheus": True, "alertmanager": True, "elasticsearch": True, "wazuh": False
+        "prometheus": True, "alertmanager": True, "elasticsearch": True, "wazuh": False, "incidents": True
     }
 
 
@@ -436,3 +436,31 @@ async def test_fetch_errors_respects_the_limit_and_keeps_ids_unique_and_stable()
     later = {e.id: e for e in await p.fetch_errors(5000)}
     assert all(later[e.id] == e for e in everything_ if e.id in later)
     assert await p.fetch_errors(0) == ()
+
+
+# --------------------------------------------------------------------------- incidents
+
+
+async def test_the_scripted_incident_is_declared_picked_up_and_monitored_at_its_times() -> None:
+    """Incident at 20 s: declared 30 s in (50 s), picked up at 75 s, monitoring at 160 s
+    (the platform calm again at 155 s); each step stamped at its scripted time."""
+    p, clock = make(at=49)
+    assert (await p.fetch_incidents()).incidents == ()
+    clock.at(50)
+    [s] = (await p.fetch_incidents()).incidents
+    i = s.incident
+    assert (i.id, i.status.value, i.severity.value, i.commander, i.services, s.linked_alerts) == (
+        1, "investigating", "high", None, ("aigym-api", "supabase-db"), 2)
+    assert (i.created_at, i.created_by) == (START + timedelta(seconds=50), "oncall-bot@demo")
+    clock.at(120)  # a late poll sees the same story
+    [s] = (await p.fetch_incidents()).incidents
+    assert (s.incident.status.value, s.incident.commander, s.incident.updated_at) == (
+        "identified", "maria@demo", START + timedelta(seconds=75))
+    clock.at(160)
+    [s] = (await p.fetch_incidents()).incidents
+    assert (s.incident.status.value, s.incident.version) == ("monitoring", 3)
+    kinds = [(e.kind, e.actor, (e.at - START).total_seconds()) for e in p.incidents.events(1)]
+    assert kinds == [("declared", "oncall-bot@demo", 50.0), ("alert_linked", "oncall-bot@demo", 50.0),
+                     ("alert_linked", "oncall-bot@demo", 50.0), ("status", "maria@demo", 75.0),
+                     ("commander", "maria@demo", 75.0), ("note", "maria@demo", 75.0),
+                     ("status", "maria@demo", 160.0)]

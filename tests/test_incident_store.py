@@ -238,3 +238,53 @@ def test_the_command_line_says_when_the_store_is_down_without_the_password(pg: P
     assert cli(str(config), "incident", "new", "--title", "t", "--severity", "low", "--service", "s")[2].endswith(
         ": nothing was written\n")
     assert PASSWORD not in err
+
+
+# ------------------------------------------------------------------ two consoles on one store
+
+
+async def test_a_change_from_the_command_line_is_on_the_consoles_screen_within_a_second(pg: Postgres, dsn: str, tmp_path) -> None:
+    """A console (the app, on this store alone) and the CLI: each change reaches the
+    incidents pane by NOTIFY, long before the pane's 30 s poll; a restart of the store
+    shows the pane STALE, then it catches up by itself."""
+    from obsconsole.config import load_config
+    from obsconsole.ui.app import ObsConsoleApp
+    from tests.helpers import WIDE, running, settle, wait_until
+
+    config = tmp_path / "config.yaml"
+    config.write_text(f"audit_log: {tmp_path / 'audit.jsonl'}\ncontexts:\n  prod:\n    incidents: {{dsn: '{dsn}'}}\n")
+    app = ObsConsoleApp(load_config(str(config), environ={}))
+    assert list(app.queries) == ["incidents"]
+
+    def table() -> list[str]:
+        pane = app.overview.pane("incidents")
+        return [" ".join(str(c) for c in pane.table.get_row_at(i)) for i in range(pane.table.row_count)]
+
+    def title() -> str:
+        return str(app.overview.pane("incidents").border_title)
+
+    async with running(app, WIDE) as pilot:
+        await settle(pilot)
+        assert table() == ["no open incident"]
+        started = time.monotonic()
+        code, out, _ = cli(str(config), "incident", "new", "--title", "Checkout down", "--severity", "critical",
+                           "--service", "aigym-api")
+        assert code == 0
+        await wait_until(pilot, lambda: any("Checkout down" in row for row in table()), "the new incident", 5)
+        # the CLI's own start-up is most of it; the pane did not wait for its 30 s poll
+        assert time.monotonic() - started < 5
+        await wait_until(pilot, lambda: "CRITICAL" in str(app.overview.query_one("#header").render()), "the header CRITICAL")
+
+        cli(str(config), "incident", "update", out.strip(), "--status", "identified", "--commander", "ana")
+        changed = time.monotonic()
+        await wait_until(pilot, lambda: any("identified" in row and "ana" in row for row in table()), "the change", 5)
+        assert time.monotonic() - changed < 1.0
+
+        pg.stop()
+        app.hub.refresh_now("incidents")
+        await wait_until(pilot, lambda: "STALE" in title(), "the pane STALE while the store is down", 15)
+        assert any("identified" in row for row in table()), "the last good data stays"
+        pg.start()
+        cli(str(config), "incident", "update", out.strip(), "--status", "monitoring")
+        await wait_until(pilot, lambda: any("monitoring" in row for row in table()) and "STALE" not in title(),
+                         "caught up after the restart, without a restart of the console", 15)

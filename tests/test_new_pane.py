@@ -1,6 +1,6 @@
 """Adding a pane is one `PaneSpec` and one module under `ui/panes/`, nothing else.
 
-A subprocess adds a seventh pane, "uptime", exactly so: the spec is appended to the
+A subprocess adds an eighth pane, "uptime", exactly so: the spec is appended to the
 registry before anything reads it, and the widget module is a file found under the
 name `obsconsole.ui.panes.uptime` (as `ui/panes/uptime.py` would be). No other file is
 touched; the config defaults, the focus key and palette entry, the help, the screen and
@@ -26,7 +26,7 @@ async def fetch(ctx, sources):
     """Hosts answering node-exporter (a pane on an existing backend: no new source)."""
     return tuple(sorted(h.host for h in await sources.infra.fetch_hosts()))
 
-spec = registry.PaneSpec("uptime", 7, "Uptime checks", "Uptime", "Uptime", "hosts answering",
+spec = registry.PaneSpec("uptime", 8, "Uptime checks", "Uptime", "Uptime", "hosts answering",
                          "prometheus", 30.0, 5.0, fetch, lambda ctx, v: Health.OK if v else Health.CRITICAL)
 registry.PANES = (*registry.PANES, spec)
 registry.PANE_IDS = tuple(p.id for p in registry.PANES)
@@ -44,7 +44,7 @@ sys.meta_path.insert(0, Finder)
 '''
 
 WIDGET = '''
-"""Pane 7: uptime checks (the module a new pane needs)."""
+"""Pane 8: uptime checks (the module a new pane needs)."""
 from rich.text import Text
 from obsconsole.ui.panes.base import Column, Pane
 
@@ -73,7 +73,7 @@ from obsconsole.config import DEFAULT_PANES, load_config
 from obsconsole.ui.actions import ACTIONS_BY_ID
 
 out = {"default": [DEFAULT_PANES["uptime"].refresh_s, DEFAULT_PANES["uptime"].timeout_s]}
-focus = ACTIONS_BY_ID["pane.focus-7"]
+focus = ACTIONS_BY_ID["pane.focus-8"]
 out["focus"] = [focus.key, focus.title, focus.help]
 for fmt in ("json", "txt"):
     buf = io.StringIO()
@@ -85,7 +85,7 @@ print(json.dumps(out))
 '''
 
 
-def test_a_seventh_pane_needs_only_its_spec_and_its_module(tmp_path: Path) -> None:
+def test_an_eighth_pane_needs_only_its_spec_and_its_module(tmp_path: Path) -> None:
     widget = tmp_path / "uptime.py"
     widget.write_text(textwrap.dedent(WIDGET), encoding="utf-8")
     config = tmp_path / "config.yaml"
@@ -96,12 +96,12 @@ def test_a_seventh_pane_needs_only_its_spec_and_its_module(tmp_path: Path) -> No
     out = json.loads(done.stdout.splitlines()[-1])
 
     assert out["default"] == [30.0, 5.0]
-    assert out["focus"] == ["7", "pane: Go to Uptime", "Focus pane 7: hosts answering"]
+    assert out["focus"] == ["8", "pane: Go to Uptime", "Focus pane 8: hosts answering"]
     assert out["refresh"] == 45.0
 
     code, text = out["json"]
     doc = json.loads(text)
-    assert list(doc["panes"]) == ["infra", "latency", "errors", "slo", "alerts", "security", "uptime"]
+    assert list(doc["panes"]) == ["infra", "latency", "errors", "slo", "alerts", "security", "incidents", "uptime"]
     uptime = doc["panes"]["uptime"]
     assert (uptime["title"], uptime["health"], uptime["error"]) == ("Uptime checks", "OK", None)
     assert uptime["data"] == ["aigym-api-1", "aigym-api-2", "aigym-db-1", "aigym-edge-1",
@@ -109,10 +109,10 @@ def test_a_seventh_pane_needs_only_its_spec_and_its_module(tmp_path: Path) -> No
     assert code == 0
 
     code, screen = out["txt"]
-    assert "7 Uptime checks · 6 up" in screen
+    assert "8 Uptime checks · 6 up" in screen
     lines = screen.splitlines()
-    top = next(i for i, line in enumerate(lines) if "7 Uptime checks" in line)
-    column = lines[top].index("7 Uptime checks")
+    top = next(i for i, line in enumerate(lines) if "8 Uptime checks" in line)
+    column = lines[top].index("8 Uptime checks")
     pane = [line[column - 4:] for line in lines[top + 1:top + 3]]
     assert pane[0].split()[1:3] == ["host", "state"]
     assert pane[1].split()[1:3] == ["aigym-api-1", "up"]

@@ -41,9 +41,9 @@ from tests.clock import PEAK
 
 #: written out: which backend feeds each pane, and each pane's title
 PANE_BACKENDS = {"infra": "prometheus", "latency": "prometheus", "errors": "elasticsearch",
-                 "slo": "prometheus", "alerts": "alertmanager", "security": "wazuh"}
+                 "slo": "prometheus", "alerts": "alertmanager", "security": "wazuh", "incidents": "incidents"}
 PANE_TITLES = {"infra": "Infrastructure", "latency": "API latency", "errors": "Error stream",
-               "slo": "SLO budgets", "alerts": "Alerts", "security": "Security (Wazuh)"}
+               "slo": "SLO budgets", "alerts": "Alerts", "security": "Security (Wazuh)", "incidents": "Incidents"}
 
 UTC = timezone.utc
 #: 15:00 UTC: the demo's daily peak, the hardest time for "calm is OK"
@@ -71,10 +71,10 @@ async def fetch_all(
 # --------------------------------------------------------------------------- the six panes
 
 
-def test_the_demo_context_has_six_queries_in_screen_order() -> None:
+def test_the_demo_context_has_seven_queries_in_screen_order() -> None:
     ctx = demo_context()
     queries = pane_queries(ctx, build_sources(ctx, frozen))
-    assert list(queries) == list(PANE_IDS) == ["infra", "latency", "errors", "slo", "alerts", "security"]
+    assert list(queries) == list(PANE_IDS) == ["infra", "latency", "errors", "slo", "alerts", "security", "incidents"]
     for pid, q in queries.items():
         assert q.pane_id == pid
         assert q.title == PANE_TITLES[pid]
@@ -83,7 +83,7 @@ def test_the_demo_context_has_six_queries_in_screen_order() -> None:
 def test_a_hand_built_demo_context_works_the_same() -> None:
     ctx = Context(name="demo", demo=DemoSettings(seed=1), slos=DEFAULT_SLOS, channels=DEFAULT_CHANNELS)
     queries = pane_queries(ctx, build_sources(ctx, frozen))
-    assert len(queries) == 6
+    assert len(queries) == 7
 
 
 def test_a_disabled_pane_has_no_query_and_no_json_entry() -> None:
@@ -91,7 +91,7 @@ def test_a_disabled_pane_has_no_query_and_no_json_entry() -> None:
     refresh["security"] = PaneConfig(refresh_s=15.0, enabled=False)
     ctx = demo_context(panes=Panes(refresh=refresh))
     queries = pane_queries(ctx, build_sources(ctx, frozen))
-    assert "security" not in queries and len(queries) == 5
+    assert "security" not in queries and len(queries) == 6
     doc = snapshot_document(ctx, queries, {}, NOW)
     assert set(doc["panes"]) == set(PANE_IDS) - {"security"}
 
@@ -342,9 +342,9 @@ def test_a_session_schedules_each_enabled_pane_on_its_interval_or_the_override()
     refresh["security"] = PaneConfig(refresh_s=15.0, enabled=False)
     ctx = demo_context(panes=Panes(refresh=refresh))
     session = Session.open(ctx, frozen)
-    assert list(session.queries) == ["infra", "latency", "errors", "slo", "alerts"]
+    assert list(session.queries) == ["infra", "latency", "errors", "slo", "alerts", "incidents"]
     assert {k: session.hub.info(k).interval_s for k in session.hub.keys()} == {
-        "infra": 15.0, "latency": 15.0, "errors": 5.0, "slo": 60.0, "alerts": 10.0}
+        "infra": 15.0, "latency": 15.0, "errors": 5.0, "slo": 60.0, "alerts": 10.0, "incidents": 30.0}
     fast = Session.open(ctx, frozen, refresh_s=2.0)
     assert {fast.hub.info(k).interval_s for k in fast.hub.keys()} == {2.0}
     assert fast.sources is not session.sources  # each session builds its own

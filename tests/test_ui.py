@@ -55,7 +55,7 @@ async def test_number_keys_and_tab_move_focus_between_panes() -> None:
         assert focused_pane(app) == "slo"
         await pilot.press("shift+tab", "shift+tab")
         assert focused_pane(app) == "latency"
-        await pilot.press("6", "tab")
+        await pilot.press("7", "tab")
         assert focused_pane(app) == "infra"  # wraps around
 
 
@@ -63,16 +63,16 @@ async def test_maximise_shows_one_pane_and_restore_brings_the_grid_back() -> Non
     app = frozen_demo_app()
     async with running(app, WIDE) as pilot:
         await settle(pilot)
-        assert len(visible_panes(app)) == 6
+        assert len(visible_panes(app)) == 7
         await pilot.press("5", "m")
         assert visible_panes(app) == ["alerts"]
         assert app.overview.query_one("#tabs").display  # the others stay in sight as tabs
         await pilot.press("2")  # switching panes while maximised keeps it maximised
         assert visible_panes(app) == ["latency"]
         await pilot.press("escape")
-        assert len(visible_panes(app)) == 6
+        assert len(visible_panes(app)) == 7
         await pilot.press("m", "m")
-        assert len(visible_panes(app)) == 6
+        assert len(visible_panes(app)) == 7
 
 
 async def test_small_terminal_shows_one_pane_with_a_tab_strip() -> None:
@@ -80,11 +80,23 @@ async def test_small_terminal_shows_one_pane_with_a_tab_strip() -> None:
     async with running(app, (80, 24)) as pilot:
         await settle(pilot)
         assert visible_panes(app) == ["infra"]
+        # seven named tabs do not fit 80 columns: the shown pane keeps its name, every
+        # other pane its health mark and number
         tabs = str(app.overview.query_one("#tabs").render())
-        for name in ("1 Infra", "2 Latency", "3 Errors", "4 SLO", "5 Alerts", "6 Security"):
-            assert name in tabs
+        assert "1 Infra " in tabs and "Latency" not in tabs
+        assert [int(n) for n in tabs.split() if n.isdigit()] == [1, 2, 3, 4, 5, 6, 7]
         await pilot.press("4")
         assert visible_panes(app) == ["slo"]
+        await wait_until(pilot, lambda: "4 SLO " in str(app.overview.query_one("#tabs").render()), "the SLO tab named")
+
+
+async def test_a_wider_small_terminal_names_every_tab() -> None:
+    app = frozen_demo_app()
+    async with running(app, (100, 24)) as pilot:
+        await settle(pilot)
+        tabs = str(app.overview.query_one("#tabs").render())
+        for name in ("1 Infra", "2 Latency", "3 Errors", "4 SLO", "5 Alerts", "6 Security", "7 Incidents"):
+            assert name in tabs
 
 
 async def test_pause_stops_polling_and_shows_a_badge() -> None:
@@ -125,7 +137,7 @@ async def test_user_keymap_overrides_a_single_binding(user_config_dir: Path) -> 
     async with running(app, WIDE) as pilot:
         await settle(pilot)
         await pilot.press("m")
-        assert len(visible_panes(app)) == 6  # m no longer maximises
+        assert len(visible_panes(app)) == 7  # m no longer maximises
         await pilot.press("z")
         assert visible_panes(app) == ["infra"]
         await pilot.press("p")  # the other bindings are untouched
@@ -258,7 +270,7 @@ async def test_titles_show_the_age_of_the_data_and_it_grows() -> None:
         await settle(pilot)
         # on schedule, a title says how often the pane refreshes (in words a newcomer reads)
         every = {"infra": "every 15s", "latency": "every 15s", "errors": "every 5s",
-                 "slo": "every 1m", "alerts": "every 10s", "security": "every 15s"}
+                 "slo": "every 1m", "alerts": "every 10s", "security": "every 15s", "incidents": "every 30s"}
         titles = {p.pane_id: str(p.border_title) for p in app.overview.panes()}
         assert all(f"· {every[pid]}" in t for pid, t in titles.items()), titles
         clock.now += timedelta(seconds=75)

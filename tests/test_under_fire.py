@@ -147,7 +147,7 @@ async def test_updates_arriving_while_the_app_shuts_down_are_dropped_quietly(mon
     monkeypatch.setattr(Pane, "on_unmount", update_while_unmounting, raising=False)
     async with running(app, WIDE) as pilot:
         await settle(pilot)
-    assert len(raced) == 6
+    assert len(raced) == 7
     # after the exit the screen stack is empty (IndexError in `overview`, seen in CI)
     assert app.screen_stack == []
     app._tick()

@@ -306,6 +306,8 @@ _BACKEND_READERS: Mapping[str, Reader] = {
     "wazuh": _wazuh,
     "postgres": _postgres,
     "pagerduty": _pagerduty,
+    # the shared incident store: {dsn | dsn_file, timeout}, read as the postgres backend
+    "incidents": _postgres,
 }
 
 
@@ -612,8 +614,6 @@ _CONTEXT_SCHEMA: Mapping[str, Reader] = {
     "channels": _channels,
     "labels": _labels,
     "ack_duration": _duration(),
-    # the shared incident store: {dsn | dsn_file, timeout}, as the postgres backend
-    "incidents": _postgres,
 }
 
 
@@ -631,7 +631,7 @@ def _context(at: _At, name: str) -> Context:
         slos=values.get("slos", DEFAULT_SLOS),
         channels=values.get("channels", DEFAULT_CHANNELS),
         labels=values.get("labels", LabelMapping(aliases=dict(DEFAULT_LABEL_ALIASES))),
-        **_kwargs(values, "panes", "thresholds", "incidents", ack_duration="ack_duration_s"),
+        **_kwargs(values, "panes", "thresholds", ack_duration="ack_duration_s"),
     )
 
 

@@ -131,6 +131,8 @@ class Backends:
     wazuh: WazuhBackend | None = None
     postgres: PostgresBackend | None = None
     pagerduty: PagerDutyBackend | None = None
+    #: the shared incident store (PostgreSQL); None: incidents are not kept
+    incidents: PostgresBackend | None = None
 
 
 # --------------------------------------------------------------------------- panes
@@ -218,8 +220,6 @@ class Context:
     labels: LabelMapping = LabelMapping()
     #: default duration of an ack (a silence), seconds
     ack_duration_s: float = 15 * 60
-    #: the shared incident store (PostgreSQL); None: incidents are not kept
-    incidents: PostgresBackend | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol, Sequence, runtime_checkable
 
 from obsconsole.model import (
+    IncidentsView,
     Alert,
     AlertState,
     BackendStatus,
@@ -103,4 +104,11 @@ class Describable(Protocol):
     async def describe(self) -> "list[BackendStatus]":
         """For `obsconsole check`: reachable, version, latency of each backend it speaks
         to (an HA pair of Alertmanagers is two lines)."""
+        ...
+
+
+@runtime_checkable
+class IncidentSource(Protocol):
+    async def fetch_incidents(self) -> IncidentsView:
+        """The open incidents, newest first, with their linked alert counts."""
         ...

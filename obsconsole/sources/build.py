@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from obsconsole.model import AlertState, BackendStatus, ClusterOutcome, LogQuery, SourceError
 from obsconsole.panes import PANES
-from obsconsole.sources.base import AlertSource, InfraSource, LatencySource, LogSource, SecuritySource, SLOSource
+from obsconsole.sources.base import (
+    AlertSource,
+    IncidentSource,
+    InfraSource,
+    LatencySource,
+    LogSource,
+    SecuritySource,
+    SLOSource,
+)
 
 if TYPE_CHECKING:
     from obsconsole.config import Context
@@ -46,7 +54,7 @@ class Missing:
         raise self._error
 
     fetch_hosts = fetch_latency = fetch_slo_measurements = fetch_alerts = _fail
-    fetch_error_stream = fetch_security_events = _fail
+    fetch_error_stream = fetch_security_events = fetch_incidents = _fail
 
     async def fetch_alert_state(self) -> AlertState:
         raise self._error
@@ -73,6 +81,7 @@ class Sources:
     alerts: AlertSource
     errors: LogSource
     security: SecuritySource
+    incidents: IncidentSource
     demo: DemoPlatform | None = None
     #: configured backends no pane uses yet (listed by `check`)
     others: list[Missing] = field(default_factory=list)
@@ -92,7 +101,7 @@ class Sources:
     def distinct(self) -> list[object]:
         """Each backend object once (one object may serve several panes)."""
         seen: dict[int, object] = {}
-        for s in (self.infra, self.latency, self.slo, self.alerts, self.errors, self.security,
+        for s in (self.infra, self.latency, self.slo, self.alerts, self.errors, self.security, self.incidents,
                   *self.more.values(), *self.others):
             seen.setdefault(id(s), s)
         return list(seen.values())
@@ -113,7 +122,7 @@ class Sources:
 
 
 #: the panes with a typed field in `Sources`
-_TYPED = ("infra", "latency", "slo", "alerts", "errors", "security")
+_TYPED = ("infra", "latency", "slo", "alerts", "errors", "security", "incidents")
 
 
 def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sources:
@@ -131,7 +140,7 @@ def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sour
             incident_after_s=ctx.demo.incident_after_s,
             faults=ctx.demo.faults,
         )
-        return Sources(platform, platform, platform, platform, platform, platform, demo=platform,
+        return Sources(platform, platform, platform, platform, platform, platform, platform, demo=platform,
                        more={spec.id: platform for spec in PANES if spec.id not in _TYPED})
 
     backends: dict[str, Any] = {}
@@ -151,6 +160,11 @@ def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sour
         from obsconsole.sources.wazuh import WazuhSource
 
         backends["wazuh"] = WazuhSource(ctx.backends.wazuh, clock)
+    if ctx.backends.incidents is not None:
+        from obsconsole.actions.audit import actor
+        from obsconsole.sources.incidents import IncidentStore
+
+        backends["incidents"] = IncidentStore(ctx.backends.incidents.dsn, actor(), timeout_s=ctx.backends.incidents.timeout_s)
 
     per_pane: dict[str, Any] = {}
     for spec in PANES:

@@ -24,6 +24,8 @@ from obsconsole.model import (
     Incident,
     IncidentConflict,
     IncidentStatus,
+    IncidentSummary,
+    IncidentsView,
     Severity,
     SourceError,
     TimelineEvent,
@@ -49,6 +51,26 @@ def migrations() -> list[tuple[int, str, str]]:
         if name.endswith(".sql") and name[:3].isdigit():
             found.append((int(name[:3]), name, entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+async def _migrate(conn: Any) -> list[int]:
+    """Apply the migrations not applied yet, in one transaction under an advisory lock;
+    the versions applied."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS obsconsole_migrations ("
+            " version integer PRIMARY KEY, name text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())")
+        done = {r["version"] for r in await conn.fetch("SELECT version FROM obsconsole_migrations")}
+        applied = []
+        for version, name, sql in migrations():
+            if version in done:
+                continue
+            await conn.execute(sql)
+            await conn.execute("INSERT INTO obsconsole_migrations (version, name) VALUES ($1, $2)", version, name)
+            applied.append(version)
+        return applied
 
 
 def where(dsn: str) -> str:
@@ -86,6 +108,8 @@ class IncidentStore:
         self._conn: Any = None
         self._listener: Any = None
         self._lock = asyncio.Lock()
+        #: the schema is checked (and migrated) once, on first use
+        self._migrated = False
 
     # ------------------------------------------------------------------ connections
 
@@ -108,6 +132,10 @@ class IncidentStore:
             if self._conn is None or self._conn.is_closed():
                 self._conn = await self._connect()
             try:
+                if not self._migrated:
+                    # first use: the schema, under the lock (consoles starting together)
+                    await _migrate(self._conn)
+                    self._migrated = True
                 return await work(self._conn)
             except IncidentConflict:
                 raise
@@ -138,24 +166,18 @@ class IncidentStore:
         lock: consoles starting together wait for the first, then find nothing to do.
         Returns the versions this call applied."""
 
-        async def work(conn: Any) -> list[int]:
-            async with conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-                await conn.execute(
-                    "CREATE TABLE IF NOT EXISTS obsconsole_migrations ("
-                    " version integer PRIMARY KEY, name text NOT NULL,"
-                    " applied_at timestamptz NOT NULL DEFAULT now())")
-                done = {r["version"] for r in await conn.fetch("SELECT version FROM obsconsole_migrations")}
-                applied = []
-                for version, name, sql in migrations():
-                    if version in done:
-                        continue
-                    await conn.execute(sql)
-                    await conn.execute("INSERT INTO obsconsole_migrations (version, name) VALUES ($1, $2)", version, name)
-                    applied.append(version)
-                return applied
+        applied: list[int] = []
+        self._migrated = True  # this call is the migration
 
-        return list(await self._run(work))
+        async def work(conn: Any) -> None:
+            applied.extend(await _migrate(conn))
+
+        try:
+            await self._run(work)
+        except BaseException:
+            self._migrated = False
+            raise
+        return applied
 
     # ------------------------------------------------------------------ reading
 
@@ -175,6 +197,16 @@ class IncidentStore:
                 f"SELECT {_COLUMNS} FROM incidents WHERE $1 OR status <> 'resolved' ORDER BY created_at DESC, id DESC LIMIT $2",
                 include_resolved, limit)
             return tuple(_incident(r) for r in rows)
+
+        return await self._run(work)  # type: ignore[no-any-return]
+
+    async def fetch_incidents(self) -> IncidentsView:
+        """IncidentSource: the open incidents with their linked alert counts, one query."""
+        async def work(conn: Any) -> IncidentsView:
+            rows = await conn.fetch(
+                f"SELECT {_COLUMNS}, (SELECT count(*) FROM incident_alerts a WHERE a.incident_id = i.id) AS linked"
+                f" FROM incidents i WHERE status <> 'resolved' ORDER BY created_at DESC, id DESC LIMIT 1000")
+            return IncidentsView(tuple(IncidentSummary(_incident(r), int(r["linked"])) for r in rows))
 
         return await self._run(work)  # type: ignore[no-any-return]
 

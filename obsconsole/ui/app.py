@@ -165,6 +165,10 @@ class OverviewScreen(Screen[None]):
         if single or columns != 2:
             for p in panes:
                 _set_span(p, 1)
+            # the last pane in the grid (the error stream) takes what the last row leaves
+            grid = list(container.query(Pane))
+            if grid and not single and count % columns:
+                _set_span(grid[-1], columns - count % columns + 1)
             container.styles.grid_size_rows = -(-count // columns)
             self._set_rows(container, "1fr")
         else:
@@ -211,7 +215,7 @@ class OverviewScreen(Screen[None]):
             return
         shown = self.zoomed or self.active_pane
         tabs = [(p.number, BY_ID[p.pane_id].short, p.health, p.pane_id == shown) for p in self.panes()]
-        self.query_one(PaneTabs).show(tabs, self.oc.palette)
+        self.query_one(PaneTabs).show(tabs, self.oc.palette, self.size.width)
 
     # ------------------------------------------------------------------ actions
 
@@ -340,6 +344,8 @@ class ObsConsoleApp(App[None]):
             self.notify("\n".join(self.problems), title="Config problems", severity="warning", timeout=15)
         # paint first, connect after: the hub starts once the first frame is out
         self.call_after_refresh(self.hub.start)
+        self.run_worker(self.session.follow_incidents(), name="incident store listener", group="session",
+                        exit_on_error=False)
         self.set_interval(1.0, self._tick)
 
     async def on_unmount(self) -> None:

@@ -5,6 +5,17 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from obsconsole.model import Severity
+
+#: severities in four cells
+SEVERITY_SHORT = {
+    Severity.CRITICAL: "CRIT",
+    Severity.HIGH: "HIGH",
+    Severity.MEDIUM: "MED",
+    Severity.LOW: "LOW",
+    Severity.INFO: "INFO",
+}
+
 
 def bar(pct: float | None, width: int, style: str, mono: bool = False) -> Text:
     """A horizontal percentage bar followed by the number: `█████░░░ 63%`."""

@@ -34,12 +34,14 @@ from obsconsole.model import (
     SLODefinition,
     SLOMeasurement,
     SourceError,
+    IncidentsView,
 )
 from obsconsole.logic.silences import matches
 from obsconsole.model import AlertState, BackendStatus, ClusterOutcome
 from obsconsole.panes import PANES
 from obsconsole.sources.demo import alerts, logs, metrics, security, slo
 from obsconsole.sources.demo.curves import Timeline, to_utc
+from obsconsole.sources.demo.incidents import DemoIncidents
 
 #: pane id → the simulated backend that serves it (as a real deployment would)
 PANE_BACKENDS: dict[str, str] = {p.id: p.backend for p in PANES}
@@ -50,6 +52,7 @@ BACKEND_VERSIONS: dict[str, str] = {
     "alertmanager": "demo 0.27.0",
     "elasticsearch": "demo 8.14.1",
     "wazuh": "demo 4.8.0",
+    "incidents": "demo (in memory)",
 }
 
 
@@ -94,6 +97,8 @@ class DemoPlatform:
         self._silences: dict[str, Silence] = {}
         #: what the error pane narrowed the stream to (`set_query`)
         self.log_query = LogQuery()
+        #: the incident store, in memory, with the scripted incident
+        self.incidents = DemoIncidents(self.started_at, self.incident_after_s)
 
     # ------------------------------------------------------------------ the story
 
@@ -213,6 +218,12 @@ class DemoPlatform:
         the 24 h top 10 and the brute-force addresses."""
         self._check("security")
         return security.security_view(self._timeline, self._now(), min_level, limit)
+
+    async def fetch_incidents(self) -> IncidentsView:
+        """IncidentSource: the open incidents of the in-memory store."""
+        self._check("incidents")
+        self.incidents.advance(to_utc(self._clock()))
+        return self.incidents.view()
 
     async def describe(self) -> list[BackendStatus]:
         """One status per simulated backend; a backend with a faulted pane is unreachable."""

@@ -22,15 +22,8 @@ from obsconsole.ui.actions import bindings
 from obsconsole.ui.messages import AlertActionRequested, ServiceShown
 from obsconsole.ui.panes.base import Column, Pane
 from obsconsole.ui.widgets.table import Row
-from obsconsole.ui.formats import count_of, human_age
+from obsconsole.ui.formats import SEVERITY_SHORT, count_of, human_age
 
-SEVERITY_SHORT = {
-    Severity.CRITICAL: "CRIT",
-    Severity.HIGH: "HIGH",
-    Severity.MEDIUM: "MED",
-    Severity.LOW: "LOW",
-    Severity.INFO: "INFO",
-}
 
 #: actions hidden by --readonly (they change Alertmanager)
 MUTATING = frozenset({"ack", "unack", "extend_ack"})

@@ -55,13 +55,22 @@ class PaneTabs(Line):
     """Shown instead of the grid when one pane fills the screen: every pane's number,
     name and health, the visible one highlighted, so nothing is out of sight."""
 
-    def show(self, tabs: list[tuple[int, str, Health, bool]], palette: Palette) -> None:
+    def show(self, tabs: list[tuple[int, str, Health, bool]], palette: Palette, width: int = 0) -> None:
+        """Every tab with its name; when that does not fit `width`, only the shown pane
+        keeps its name (the others: health mark and number, still every pane)."""
+        line = self._line(tabs, palette, names=True)
+        if width and line.cell_len > width:
+            line = self._line(tabs, palette, names=False)
+        self.update(line)
+
+    @staticmethod
+    def _line(tabs: list[tuple[int, str, Health, bool]], palette: Palette, names: bool) -> Text:
         line = Text()
         for number, name, health, current in tabs:
             mark = {Health.OK: "●", Health.WARNING: "▲", Health.CRITICAL: "■", Health.UNKNOWN: "?"}[health]
             tab = "bold reverse" if current else ""
             line.append(" ", style=tab)
             line.append(mark, style=f"{palette.health(health)} {tab}".strip())
-            line.append(f" {number} {name} ", style=tab)
-            line.append(" ")
-        self.update(line)
+            line.append(f" {number} {name} " if names or current else f" {number} ", style=tab)
+            line.append(" " if names else "")
+        return line

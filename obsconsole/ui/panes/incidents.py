@@ -1,0 +1,88 @@
+"""Pane 7: the open incidents of the shared store: severity, title, status, commander,
+age, time since the last update (stale after 30 minutes: the on-call rule of thumb for
+"tell people something") and the alerts linked to each."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from rich.text import Text
+
+from obsconsole.logic.sanitize import inert_cell
+from obsconsole.model import Health, IncidentsView, IncidentStatus
+from obsconsole.ui.formats import SEVERITY_SHORT, human_age
+from obsconsole.ui.panes.base import Column, Pane
+from obsconsole.ui.widgets.table import Row
+
+#: no update for this long: the row says "stale"
+STALE_AFTER_S = 30 * 60
+
+
+class IncidentsPane(Pane):
+    pane_id = "incidents"
+    wide = True
+
+    def columns(self) -> Sequence[Column]:
+        return [
+            # narrow: the id goes first, then the age, the alert count, the commander
+            Column("#", 4, justify="right", drop=4),
+            Column("sev", 4),
+            Column("incident", 20, flex=True),
+            Column("status", 13),
+            Column("commander", 10, flex=True, cap=16, drop=1),
+            Column("age", 5, justify="right", drop=3),
+            Column("updated", 11),
+            Column("alerts", 6, justify="right", drop=2),
+        ]
+
+    def rows(self, value: IncidentsView) -> Iterable[Row]:
+        p = self.palette
+        now = self.console.clock()
+        for s in value.incidents:
+            i = s.incident
+            since = max(0.0, (now - i.updated_at).total_seconds())
+            stale = since >= STALE_AFTER_S
+            updated = Text(f"{human_age(since)} ago")
+            if stale:
+                updated = Text(f"STALE {human_age(since)}", style=p.health(Health.WARNING))
+            status_style = p.health(Health.OK) if i.status is IncidentStatus.MONITORING else ""
+            yield str(i.id), [
+                Text(str(i.id), justify="right"),
+                Text(SEVERITY_SHORT[i.severity], style=p.severity(i.severity)),
+                inert_cell(i.title, self.width_of("incident")),
+                Text(i.status.value, style=status_style),
+                inert_cell(i.commander or "– none –", self.width_of("commander")),
+                Text(human_age(max(0.0, (now - i.created_at).total_seconds())), justify="right"),
+                updated,
+                Text(str(s.linked_alerts), justify="right"),
+            ]
+
+    def summary(self, value: IncidentsView) -> str:
+        if not value.incidents:
+            return "none open"
+        now = self.console.clock()
+        stale = sum(1 for s in value.incidents if (now - s.incident.updated_at).total_seconds() >= STALE_AFTER_S)
+        return f"{len(value.incidents)} open" + (f", {stale} stale" if stale else "")
+
+    def empty_text(self) -> str:
+        return "no open incident"
+
+    def detail(self, key: str) -> tuple[str, list[tuple[str, Any]]] | None:
+        view: IncidentsView | None = self.snapshot.value
+        for s in view.incidents if view else ():
+            i = s.incident
+            if str(i.id) != key:
+                continue
+            return f"Incident #{i.id}", [
+                ("title", i.title),
+                ("severity", i.severity.value),
+                ("status", i.status.value),
+                ("commander", i.commander or "none"),
+                ("services", ", ".join(i.services)),
+                ("declared", f"{i.created_at:%Y-%m-%d %H:%M:%S} UTC by {i.created_by}"),
+                ("last update", f"{i.updated_at:%Y-%m-%d %H:%M:%S} UTC"),
+                ("acknowledged", f"{i.acknowledged_at:%Y-%m-%d %H:%M:%S} UTC" if i.acknowledged_at else "not yet"),
+                ("linked alerts", s.linked_alerts),
+                ("description", i.description),
+            ]
+        return None
