@@ -7,6 +7,7 @@ sequences, while the text itself is on screen, inert."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -21,10 +22,14 @@ import pytest
 import yaml
 from elasticsearch import Elasticsearch, helpers
 
+from obsconsole.model import Severity
+from obsconsole.sources.incidents import IncidentStore
 from tests import hostile
+from tests.pg import Postgres
+from tests.pg import missing as pg_missing
 from tests.logindex import INDICES, create_log_indices
 from tests.ptyapp import PtyApp
-from tests.stack import Stack, start_stack
+from tests.stack import Stack, start_stack, under_ci
 from tests.standins.elastic import start_standin
 
 UTC = timezone.utc
@@ -49,6 +54,7 @@ def hostile_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     work = tmp_path_factory.mktemp("hostile")
     stack: Stack = start_stack(work / "stack", instance_label=HOST, extra_services=(SERVICE,))
     es = start_standin("elasticsearch")
+    pg = hostile_store()
     try:
         now = datetime.now(UTC)
         # Elasticsearch: every corpus string in every field the pane and detail show
@@ -108,17 +114,44 @@ def hostile_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
                          "the hostile alert in Alertmanager")
         stack.wait_until(lambda: stack.query('up{job="node"}'), 20, "the relabelled node-exporter")
 
+        # the incident store: incidents whose title, commander and services are the corpus
+        dsn = pg.create_database()
+        asyncio.run(declare_hostile_incidents(dsn))
+
         config = work / "config.yaml"
         config.write_text(yaml.safe_dump({"contexts": {"hostile": {
             "prometheus": {"url": stack.prometheus_url, "rate_window": "15s"},
             "alertmanager": [{"url": stack.alertmanager_urls[0]}],
             "elasticsearch": {"url": es.url},
             "wazuh": {"alerts_json": str(alerts_json)},
+            "incidents": {"dsn": dsn},
         }}}))
         yield {"config": config, "work": work}
     finally:
+        pg.destroy()
         es.stop()
         stack.stop()
+
+
+def hostile_store() -> Postgres:
+    problem = pg_missing()
+    if problem:
+        (pytest.fail if under_ci() else pytest.skip)(problem)
+    server = Postgres()
+    server.init()
+    server.start()
+    return server
+
+
+async def declare_hostile_incidents(dsn: str) -> None:
+    store = IncidentStore(dsn, hostile.by_name("window-title-bel") + "@host")
+    try:
+        for entry in hostile.short():
+            incident = await store.declare("INCIDENT-" + " ".join(entry.text.split())[:150] or "INCIDENT-",
+                                           Severity.CRITICAL, [entry.text[:60]], entry.text)
+            await store.update(incident.id, incident.version, commander=entry.text[:40] or "x")
+    finally:
+        await store.aclose()
 
 
 def test_no_control_sequence_from_any_backend_reaches_the_terminal(hostile_world: dict[str, Any]) -> None:
@@ -130,7 +163,7 @@ def test_no_control_sequence_from_any_backend_reaches_the_terminal(hostile_world
         _, failure = app.wait_ready(40)
         assert failure is None, failure
         # visit every pane and open a detail in each (the detail shows whole values)
-        for pane in b"123456":
+        for pane in b"1234567":
             app.send(bytes([pane]))
             app.pump_for(0.4)
             app.send(b"m")  # maximised: the widest columns
@@ -148,7 +181,7 @@ def test_no_control_sequence_from_any_backend_reaches_the_terminal(hostile_world
     assert hostile.leaks(raw) == []
     shown = raw.decode("utf-8", "replace")
     # the text is there, inert: ESC drawn as ␛, markup as its brackets
-    for marker in ("PWNED-TITLE", "MOVED-CURSOR", "CLEARED-SCREEN", "INJECTED-MARKUP", "⟨U+202E⟩"):
+    for marker in ("PWNED-TITLE", "MOVED-CURSOR", "CLEARED-SCREEN", "INJECTED-MARKUP", "⟨U+202E⟩", "INCIDENT-"):
         assert marker in shown, marker
     assert "␛" in shown
     assert "internal:" not in shown, "no pane failed inside the console"

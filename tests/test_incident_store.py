@@ -169,6 +169,13 @@ async def test_hostile_titles_and_notes_are_stored_as_written(dsn: str) -> None:
         note = await store.note(incident.id, "$1 $2 %s {0} \\x00")
         assert (await store.get(incident.id)).title == title
         assert (await store.events(incident.id))[-1].payload == {"text": "$1 $2 %s {0} \\x00"}
+        # PostgreSQL cannot hold NUL: it is kept visible, the incident is not refused
+        nul = await store.declare("pasted\x00line", Severity.LOW, ["a\x00b"], "d\x00")
+        await store.note(nul.id, "n\x00")
+        assert ((await store.get(nul.id)).title, (await store.get(nul.id)).services) == ("pasted␀line", ("a␀b",))
+        assert (await store.events(nul.id))[-1].payload == {"text": "n␀"}
+        broken = await store.declare("broken\ud800surrogate", Severity.LOW, ["s"])
+        assert broken.title == "broken\ufffdsurrogate"
         assert note.kind == "note"
     finally:
         await store.aclose()

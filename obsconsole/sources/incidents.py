@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from importlib import resources
 from typing import Any, Awaitable, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
@@ -71,6 +72,21 @@ async def _migrate(conn: Any) -> list[int]:
             await conn.execute("INSERT INTO obsconsole_migrations (version, name) VALUES ($1, $2)", version, name)
             applied.append(version)
         return applied
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """PostgreSQL's text and jsonb cannot hold NUL, nor UTF-8 a lone surrogate: from a
+    pasted log line they are kept visible (␀, �) rather than refusing the incident."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value.replace("\x00", "\u2400"))
+    if isinstance(value, (list, tuple)):
+        return [storable(v) for v in value]
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    return value
 
 
 def where(dsn: str) -> str:
@@ -233,7 +249,8 @@ class IncidentStore:
     async def declare(self, title: str, severity: Severity, services: Sequence[str], description: str = "",
                       alerts: Iterable[str] = ()) -> Incident:
         """A new incident, investigating, with its `declared` event (and its alerts linked)."""
-        title = lifecycle.clean_title(title)
+        title = storable(lifecycle.clean_title(title))
+        description, services = storable(description), storable(list(services))
         fingerprints = sorted(set(alerts))
 
         async def work(conn: Any) -> Incident:
@@ -241,10 +258,10 @@ class IncidentStore:
                 row = await conn.fetchrow(
                     f"INSERT INTO incidents (title, description, severity, status, services, created_by)"
                     f" VALUES ($1, $2, $3, 'investigating', $4, $5) RETURNING {_COLUMNS}",
-                    title, description, severity.value, list(services), self.actor)
+                    title, description, severity.value, services, self.actor)
                 incident = _incident(row)
                 await self._event(conn, incident.id, "declared", {
-                    "title": title, "severity": severity.value, "services": list(services)})
+                    "title": title, "severity": severity.value, "services": services})
                 await self._link(conn, incident.id, fingerprints)
                 return incident
 
@@ -255,6 +272,7 @@ class IncidentStore:
         """Change status, severity or commander of the incident as it was at `version`.
         Refused with IncidentConflict (the current incident) if it changed since, with
         ValueError if the lifecycle forbids it; nothing is written then."""
+        commander = storable(commander)
 
         async def work(conn: Any) -> Incident:
             async with conn.transaction():
@@ -294,6 +312,7 @@ class IncidentStore:
         """A note on the timeline (notes never conflict: they only add)."""
         if not text.strip():
             raise ValueError("a note needs text")
+        text = storable(text)
 
         async def work(conn: Any) -> TimelineEvent:
             async with conn.transaction():
@@ -315,7 +334,7 @@ class IncidentStore:
         row = await conn.fetchrow(
             "INSERT INTO incident_events (incident_id, actor, kind, payload) VALUES ($1, $2, $3, $4::jsonb)"
             " RETURNING id, incident_id, at, actor, kind, payload",
-            incident_id, self.actor, kind, json.dumps(payload, default=str))
+            incident_id, self.actor, kind, json.dumps(storable(payload), default=str))
         return _event(row)
 
     async def _link(self, conn: Any, incident_id: int, fingerprints: Sequence[str]) -> None:
