@@ -57,6 +57,14 @@ class IncidentsPane(Pane):
                 Text(str(s.linked_alerts), justify="right"),
             ]
 
+    def refresh_status(self, now: Any) -> None:
+        super().refresh_status(now)
+        # the ages tick (only the changed cells are sent): "10s ago" must not stay
+        # on screen for the 30 s between polls
+        view: IncidentsView | None = self.snapshot.value
+        if view is not None and view.incidents:
+            self.rerender()
+
     def summary(self, value: IncidentsView) -> str:
         if not value.incidents:
             return "none open"

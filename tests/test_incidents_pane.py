@@ -1,0 +1,34 @@
+"""Pane 7 on the demo's in-memory store (the real store: tests/test_incident_store.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.helpers import WIDE, MutableClock, frozen_demo_app, running, settle, wait_until
+
+
+def rows(app) -> list[str]:
+    table = app.overview.pane("incidents").table
+    return [" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def test_the_scripted_incident_is_listed_and_its_ages_tick_between_polls() -> None:
+    clock = MutableClock()
+    app = frozen_demo_app(elapsed_s=60, clock=clock)  # the incident was declared at 50 s
+    async with running(app, WIDE) as pilot:
+        await settle(pilot)
+        assert rows(app) == ["1 HIGH aigym-api: API error rate high (upstream… investigating – none – 10s 10s ago 2"]
+        assert "Incidents[/bold] · 1 open" in str(app.overview.pane("incidents").border_title)
+        clock.now += timedelta(seconds=20)
+        # no poll (every 30 s) in between: the once-a-second tick redraws the ages
+        await wait_until(pilot, lambda: rows(app)[0].endswith("30s 30s ago 2"), "the ages at 30 s")
+        clock.now += timedelta(minutes=30)
+        await wait_until(pilot, lambda: "STALE 30m" in rows(app)[0], "no update for 30 minutes: STALE")
+
+
+async def test_before_the_incident_the_pane_says_none_is_open_and_the_console_is_ok() -> None:
+    app = frozen_demo_app(elapsed_s=10)
+    async with running(app, WIDE) as pilot:
+        await settle(pilot)
+        assert rows(app) == ["no open incident"]
+        assert "none open" in str(app.overview.pane("incidents").border_title)
