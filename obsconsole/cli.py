@@ -42,8 +42,8 @@ SYNOPSIS
                                          [--commander NAME] [--note TEXT]
 
 DESCRIPTION
-    One screen with six panes: infrastructure gauges, API latency percentiles, the
-    error stream, SLO error budgets, alerts and Wazuh security events. Each pane
+    One screen of panes: infrastructure gauges, API latency percentiles, the error
+    stream, SLO error budgets, alerts, Wazuh security events and open incidents. Each pane
     refreshes on its own schedule and shows the age of its data; a backend that fails
     turns only its own pane into an error state, keeping the last good data.
 
@@ -366,7 +366,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
     left_out = unconfigured_panes(sources)
     if left_out:
-        print("panes left out: " + ", ".join(f"{pid} (no {backend})" for pid, backend in left_out.items()))
+        names = {"incidents": "incident store"}
+        print("panes left out: " + ", ".join(f"{pid} (no {names.get(backend, backend)})" for pid, backend in left_out.items()))
     if not rows:
         print("no backends configured")
         return 3

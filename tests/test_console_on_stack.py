@@ -30,7 +30,7 @@ def test_a_healthy_stack_snapshots_without_the_panes_it_has_no_backend_for(stack
     stack.wait_until(lambda: stack.query("sum(rate(pg_stat_database_xact_commit[5m]))"), 30, "commit rate")
     run = obsconsole("snapshot", "--config", str(config), "--format", "json", "--timeout", "20")
     doc = json.loads(run.stdout)
-    assert doc["panes_left_out"] == ["errors", "security"]
+    assert doc["panes_left_out"] == ["errors", "incidents", "security"]
     assert list(doc["panes"]) == ["infra", "latency", "slo", "alerts"]
     healths = {k: v["health"] for k, v in doc["panes"].items()}
     assert all(v["error"] is None for v in doc["panes"].values()), run.stdout
@@ -52,5 +52,5 @@ def test_check_names_the_backends_and_the_panes_left_out(stack: Stack, tmp_path:
     rows = {line.split()[0]: line for line in lines[2:] if line.split()[0] in ("prometheus", "alertmanager")}
     assert stack.prometheus_url in rows["prometheus"] and " yes " in rows["prometheus"]
     assert stack.alertmanager_urls[0] in rows["alertmanager"] and " yes " in rows["alertmanager"]
-    assert "panes left out: errors (no elasticsearch), security (no wazuh)" in lines
+    assert "panes left out: errors (no elasticsearch), security (no wazuh), incidents (no incident store)" in lines
     assert run.returncode == 0, run.stdout

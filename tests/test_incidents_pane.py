@@ -32,3 +32,41 @@ async def test_before_the_incident_the_pane_says_none_is_open_and_the_console_is
         await settle(pilot)
         assert rows(app) == ["no open incident"]
         assert "none open" in str(app.overview.pane("incidents").border_title)
+
+
+async def test_i_on_an_alert_group_declares_an_incident_after_a_confirmation(tmp_path) -> None:
+    from obsconsole.ui.screens.declare import DeclareScreen
+
+    app = frozen_demo_app(elapsed_s=45)  # alerts firing, the bot has not declared yet (50 s)
+    async with running(app, WIDE) as pilot:
+        await settle(pilot)
+        assert rows(app) == ["no open incident"]
+        await pilot.press("5", "i")
+        await wait_until(pilot, lambda: isinstance(app.screen, DeclareScreen), "the confirmation")
+        assert str(app.screen.query_one("#declare-what").render()) == "Declare HIGH aigym-api: API error rate high"
+        assert app.screen.query_one("#declare-title").value == "aigym-api: API error rate high"
+        await pilot.press("escape")  # cancelled: nothing written
+        await wait_until(pilot, lambda: not isinstance(app.screen, DeclareScreen), "the dialog closed")
+        assert app.sources.demo.incidents.view().incidents == ()
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, DeclareScreen), "the confirmation again")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(n.title == "Done" for n in app._notifications), "the Done toast")
+        [done] = [n.message for n in app._notifications if n.title == "Done"]
+        assert done == "declared incident #2: aigym-api: API error rate high\nhigh, investigating, 1 alert linked"
+        await wait_until(pilot, lambda: rows(app) and rows(app)[0].startswith("2 HIGH aigym-api: API error rate high"),
+                         "the incident in pane 7")
+        [record] = [r for r in app.audit.read() if r["action"] == "incident.declare"]
+        # the group's one alert, APIErrorRateHigh (its fingerprint comes from its labels)
+        assert (record["target"], record["ok"], record["detail"]["alerts"]) == ("incident 2", True, ["96ac1207c6f450db"])
+        assert app.sources.demo.audit_log[0]["action"] == "incident.declare"
+
+
+async def test_readonly_hides_declaring() -> None:
+    app = frozen_demo_app(elapsed_s=45, readonly=True)
+    async with running(app, WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("5", "i")
+        await wait_until(pilot, lambda: any("declaring incidents" in n.message for n in app._notifications),
+                         "the read-only notice")
+        assert app.sources.demo.incidents.view().incidents == ()

@@ -178,6 +178,26 @@ async def test_5_a_acks_the_most_urgent_group_after_the_incident_reorders_the_li
         assert ("HIGH ", "rgb(255,95,86) bold") in styles, styles
 
 
+async def test_an_acked_group_stays_under_the_cursor_when_the_incident_reorders_the_list() -> None:
+    """5, a, Enter on the one LOW group; the incident then sorts two groups above it: `e`
+    extends the group just acked, not the new first row."""
+    clock = MutableClock()
+    app = frozen_demo_app(elapsed_s=15, clock=clock)
+    async with running(app, WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("5", "a")
+        await wait_until(pilot, lambda: isinstance(app.screen, AckScreen), "the ack dialog")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(n.title == "Done" for n in app._notifications), "the ack done")
+        clock.now += timedelta(seconds=30)
+        await poll(pilot, "alerts")
+        assert [r.split()[0] for r in rows(app, "alerts")] == ["HIGH", "MED", "LOW"]
+        assert rows(app, "alerts")[table(app, "alerts").cursor_row].startswith("LOW")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: any("ack extended to" in n.message for n in app._notifications), "extended")
+        assert not any(n.title == "FAILED" for n in app._notifications)
+
+
 async def test_a_cursor_the_user_moved_stays_on_the_chosen_group() -> None:
     clock = MutableClock()
     app = frozen_demo_app(elapsed_s=45, clock=clock)
@@ -212,6 +232,34 @@ async def test_turning_critical_rings_the_bell_toasts_and_is_recorded() -> None:
         clock.now += timedelta(seconds=5)
         await poll(pilot, "latency")
         assert bells == [1], "still critical: no second bell"
+
+
+async def test_a_flap_back_to_critical_within_a_minute_does_not_ring_again() -> None:
+    from obsconsole.model import Health
+
+    clock = MutableClock()
+    app = frozen_demo_app(clock=clock)
+    bells: list[int] = []
+    async with running(app, WIDE) as pilot:
+        app.bell = lambda: bells.append(1)
+        await settle(pilot)
+        health = {"now": Health.OK}
+        app.overall_health = lambda: health["now"]
+
+        def becomes(state: Health, after_s: float) -> None:
+            clock.now += timedelta(seconds=after_s)
+            health["now"] = state
+            app._tell()
+
+        becomes(Health.OK, 0)  # (the demo, 60 s in, was CRITICAL)
+        becomes(Health.CRITICAL, 61)
+        assert (app.alarms, bells) == (["obsconsole is CRITICAL"], [1])
+        becomes(Health.WARNING, 10)
+        becomes(Health.CRITICAL, 59)  # calm for 59 s: a flap, not news
+        assert (len(app.alarms), bells) == (1, [1])
+        becomes(Health.OK, 10)
+        becomes(Health.CRITICAL, 61)  # calm for over a minute: critical again is news
+        assert (app.alarms, bells) == (["obsconsole is CRITICAL"] * 2, [1, 1])
 
 
 async def test_esc_clears_the_filter_then_the_maximised_view_then_the_toasts() -> None:

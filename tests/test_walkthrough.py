@@ -126,6 +126,7 @@ KEYS: dict[str, str] = {
     "alerts.unack": "A",
     "alerts.extend": "e",
     "alerts.service": "s",
+    "alerts.declare": "i",
     "errors.level": "l",
     "errors.service": "s",
     "errors.follow": "f",
@@ -377,7 +378,7 @@ class Screen:
         return self.pane_boxes().get(number)
 
     def modal(self) -> str | None:
-        """The dialog on top, if any: "help", "ack", "palette" or "detail"."""
+        """The dialog on top, if any: "help", "ack", "declare", "palette" or "detail"."""
         if "Search for commands" in self.plain:
             return "palette"
         for box in self.boxes():
@@ -387,6 +388,8 @@ class Screen:
                 return "help"
             if box.title.startswith("Acknowledge"):
                 return "ack"
+            if box.title.startswith("Declare an incident"):
+                return "declare"
             return "detail"
         return None
 
@@ -793,6 +796,20 @@ class Walk:
             self.last_error_key = self.last_key
         self.term.send(key)
 
+    def toasts_away(self, k: int) -> None:
+        """Clear the screen of toasts before reading the alert rows: on the plain overview
+        (not maximised) esc dismisses them (a CRITICAL one stays 30 s); maximised, esc
+        would restore the grid, so the walk waits for them to go."""
+        if self.compact or k % 2 == 0:
+            for _ in range(3):
+                if not self.look().has_toast():
+                    return
+                self.pressed.add("pane.restore")
+                self.term.send("Escape")
+                with contextlib.suppress(Stuck):
+                    self.wait("esc: the toasts dismissed", lambda s: not s.has_toast(), 3)
+        self.wait("the toasts to go", lambda s: not s.has_toast(), TOAST_TIMEOUT_S)
+
     def dismiss_toasts(self, kind: str, focused: int) -> None:
         """esc on the overview, with no filter and nothing maximised, dismisses the toasts."""
         self.pressed.add("pane.restore")
@@ -1156,7 +1173,7 @@ class Walk:
     # ------------------------------------------------------------------ alerts
 
     def alert_keys(self, k: int) -> None:
-        self.wait("the toasts to go", lambda s: not s.has_toast(), TOAST_TIMEOUT_S)
+        self.toasts_away(k)
         screen = self.look()
         rows = screen.alert_rows(screen.pane(5)) if screen.pane(5) else []
         if not rows:
@@ -1201,6 +1218,14 @@ class Walk:
         acked_after = {(r.service, r.title) for r in after.alert_rows(after.pane(5)) if r.status.startswith("acked")}
         if acked_after - acked_before:
             self.problem("ack", f"escape cancelled the ack dialog, yet {sorted(acked_after - acked_before)} show acked", after)
+        # i: the declare dialog names the group; escape cancels it (nothing declared)
+        self.press("alerts.declare", 5)
+        declare = self.wait("the declare dialog", lambda s: s if s.modal() == "declare" else None)
+        inner = "\n".join(declare.modal_box().inner) if declare.modal_box() else ""
+        if target.service not in inner:
+            self.problem("declare", f"the declare dialog does not name {target.service}", declare)
+        self.press("pane.restore")
+        self.no_modal("escape: the declare dialog cancelled")
         # a, then Enter: acked
         self.press("alerts.ack", 5)
         dialog = self.wait("the ack dialog", lambda s: s if s.modal() == "ack" else None)
@@ -1210,7 +1235,7 @@ class Walk:
         if not self.action_toast("ack", f"acked {target.service}/", target):
             return
         self.acks += 1
-        self.wait("the toasts to go", lambda s: not s.has_toast(), TOAST_TIMEOUT_S)
+        self.toasts_away(k)
         shown = self.wait(f"the group {target.service} · {target.title} shown acked (or resolved)",
                           lambda s: s if self.gone(s, target) or any(
                               r.service == target.service and r.title == target.title and r.status.startswith("acked")
@@ -1228,7 +1253,7 @@ class Walk:
         self.press("alerts.unack", 5)
         if not self.action_toast("unack", f"ack expired for {target.service}/", target):
             return
-        self.wait("the toasts to go", lambda s: not s.has_toast(), TOAST_TIMEOUT_S)
+        self.toasts_away(k)
         self.check("unack", f"the group {target.service} · {target.title} no longer acked",
                    lambda s: not any(r.service == target.service and r.title == target.title and r.status.startswith("acked")
                                      for r in s.alert_rows(s.pane(5))))

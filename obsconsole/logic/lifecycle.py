@@ -7,7 +7,9 @@ found at once goes straight to monitoring); moving back among the open states is
 
 from __future__ import annotations
 
-from obsconsole.model import IncidentStatus, Severity
+from dataclasses import dataclass
+
+from obsconsole.model import AlertGroup, IncidentStatus, Severity
 
 STATUSES: tuple[IncidentStatus, ...] = tuple(IncidentStatus)
 SEVERITIES: tuple[Severity, ...] = tuple(Severity)
@@ -44,3 +46,28 @@ def clean_title(text: str, limit: int = 200) -> str:
     if len(title) > limit:
         raise ValueError(f"a title is at most {limit} characters (got {len(title)})")
     return title
+
+
+@dataclass(frozen=True)
+class DeclarePlan:
+    """An incident about to be declared from an alert group: what the confirmation shows
+    and, once confirmed (the title and severity possibly edited), what is written."""
+
+    title: str
+    severity: Severity
+    services: tuple[str, ...]
+    description: str
+    #: the group's alerts, linked to the incident
+    fingerprints: tuple[str, ...]
+
+
+def plan_declare(group: AlertGroup) -> DeclarePlan:
+    """Title, severity and services prefilled from the group; its alerts linked."""
+    descriptions = [a.annotations.get("description") or a.title for a in group.alerts]
+    return DeclarePlan(
+        title=" ".join(f"{group.service}: {group.title}".split())[:200],
+        severity=group.severity,
+        services=(group.service,),
+        description="\n".join(dict.fromkeys(d for d in descriptions if d)),
+        fingerprints=tuple(sorted({a.fingerprint for a in group.alerts})),
+    )

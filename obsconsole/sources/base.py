@@ -10,10 +10,12 @@ model objects (tuples, newest first where order matters) and raise only `SourceE
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
 
 from obsconsole.model import (
+    Incident,
     IncidentsView,
+    Severity,
     Alert,
     AlertState,
     BackendStatus,
@@ -111,4 +113,13 @@ class Describable(Protocol):
 class IncidentSource(Protocol):
     async def fetch_incidents(self) -> IncidentsView:
         """The open incidents, newest first, with their linked alert counts."""
+        ...
+
+    async def declare(self, title: str, severity: Severity, services: Sequence[str], description: str = "",
+                      alerts: Iterable[str] = ()) -> Incident:
+        """A new incident (investigating), signed by this console's user, alerts linked."""
+        ...
+
+    async def audit(self, action: str, target: str, ok: bool, detail: dict[str, Any]) -> None:
+        """One record in the shared audit log (every console's actions)."""
         ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from obsconsole.model import AlertState, BackendStatus, ClusterOutcome, LogQuery, SourceError
+from obsconsole.model import AlertState, BackendStatus, ClusterOutcome, Incident, LogQuery, SourceError
 from obsconsole.panes import PANES
 from obsconsole.sources.base import (
     AlertSource,
@@ -63,6 +63,12 @@ class Missing:
         raise self._error
 
     async def expire_silence(self, *_args: Any) -> ClusterOutcome:
+        raise self._error
+
+    async def declare(self, *_args: Any, **_kwargs: Any) -> Incident:
+        raise self._error
+
+    async def audit(self, *_args: Any) -> None:
         raise self._error
 
     log_query = LogQuery()

@@ -79,6 +79,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("alerts.ack", "a", "ack", "alerts: Acknowledge", "Acknowledge the selected alert group (a silence, after a confirmation)", scope="alerts", mutating=True, show=True, label="Ack"),
     ActionSpec("alerts.unack", "A", "unack", "alerts: Expire acknowledgement", "Expire the selected group's ack (its silences)", scope="alerts", mutating=True, show=True, label="Unack"),
     ActionSpec("alerts.extend", "e", "extend_ack", "alerts: Extend acknowledgement", "Extend the selected group's ack by the ack duration from now", scope="alerts", mutating=True, show=True, label="Extend"),
+    ActionSpec("alerts.declare", "i", "declare", "incident: Declare from alerts", "Declare an incident from the selected alert group (title, severity and services prefilled, its alerts linked), after a confirmation", scope="alerts", mutating=True, show=True, label="Incident"),
     ActionSpec("alerts.service", "s", "show_service", "alerts: Show the service's errors and latency", "Filter the error stream to the selected group's service and select it in the latency pane", scope="alerts", show=True, label="Service"),
     # ---- error stream pane
     ActionSpec("errors.level", "l", "cycle_level", "errors: Cycle level filter", "Show the configured levels, FATAL, ERROR, or WARN and above", scope="errors", show=True, label="Level"),

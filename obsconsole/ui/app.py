@@ -35,7 +35,14 @@ from obsconsole.ui.actions import ACTIONS_BY_ID, ActionSpec, available, bindings
 from obsconsole.ui.widgets.header import PaneTabs, StatusHeader, header_line
 from obsconsole.ui.custom.keymaps import load_keymap
 from obsconsole.ui.widgets.line import show
-from obsconsole.ui.messages import AlertActionRequested, ChartPointsChanged, LogQueryChanged, PanePauseToggled, ServiceShown
+from obsconsole.ui.messages import (
+    AlertActionRequested,
+    ChartPointsChanged,
+    IncidentDeclareRequested,
+    LogQueryChanged,
+    PanePauseToggled,
+    ServiceShown,
+)
 from obsconsole.ui.commands import ActionsProvider
 from obsconsole.ui.panes import PANE_CLASSES
 from obsconsole.ui.panes.base import Pane, RoomChanged
@@ -265,7 +272,8 @@ class OverviewScreen(Screen[None]):
         return True
 
     def action_readonly_notice(self) -> None:
-        self.notify("read-only: acks are disabled (started with --readonly)", severity="warning", timeout=5)
+        self.notify("read-only: acks are disabled, and declaring incidents (started with --readonly)",
+                    severity="warning", timeout=5)
 
     def action_toggle_pause(self) -> None:
         self.oc.toggle_pause()
@@ -278,6 +286,10 @@ class OverviewScreen(Screen[None]):
 def _set_span(pane: Pane, span: int) -> None:
     if pane.styles.column_span != span:
         pane.styles.column_span = span
+
+
+#: back to CRITICAL within this many seconds of leaving it: no new bell or toast
+FLAP_S = 60.0
 
 
 class ObsConsoleApp(App[None]):
@@ -323,6 +335,9 @@ class ObsConsoleApp(App[None]):
         self._last_header: Any = None
         #: what the terminal was last told (its title) and which critical groups it rang for
         self._told_health: Health | None = None
+        #: when the console last stopped being CRITICAL (a flap back within FLAP_S
+        #: does not ring again: the toast and bell are for news)
+        self._critical_ended_at: datetime | None = None
         self._rang_for: set[str] = set()
         self._title_pushed = False
         #: every alarm raised (bell + toast), newest last: what a test or a user can check
@@ -338,7 +353,7 @@ class ObsConsoleApp(App[None]):
             self.register_theme(theme)
         self.theme = self.theme_name
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        ack_keys = [self.keymap_bindings.get(i, ACTIONS_BY_ID[i].key) for i in ("alerts.ack", "alerts.unack", "alerts.extend")]
+        ack_keys = [self.keymap_bindings.get(i, ACTIONS_BY_ID[i].key) for i in ("alerts.ack", "alerts.unack", "alerts.extend", "alerts.declare")]
         self.set_keymap({**self.keymap_bindings, READONLY_NOTICE: ",".join(ack_keys)})
         if self.problems:
             self.notify("\n".join(self.problems), title="Config problems", severity="warning", timeout=15)
@@ -431,8 +446,13 @@ class ObsConsoleApp(App[None]):
         puts the state in the terminal title (`obsconsole · CRITICAL · <context>`)."""
         health = self.overall_health()
         news: list[str] = []
+        now = self.clock()
         if health is Health.CRITICAL and self._told_health not in (None, Health.CRITICAL):
-            news.append("obsconsole is CRITICAL")
+            flapped = self._critical_ended_at is not None and (now - self._critical_ended_at).total_seconds() < FLAP_S
+            if not flapped:
+                news.append("obsconsole is CRITICAL")
+        if self._told_health is Health.CRITICAL and health is not Health.CRITICAL:
+            self._critical_ended_at = now
         alerts = self.hub.snapshots().get("alerts")
         if alerts is not None and isinstance(alerts.value, AlertsView):
             critical = {g.key: g for g in alerts.value.groups
@@ -583,6 +603,23 @@ class ObsConsoleApp(App[None]):
                                      (type(error).__name__,)))
             if "alerts" in self.queries:
                 self.hub.refresh_now("alerts")
+
+    def on_incident_declare_requested(self, message: IncidentDeclareRequested) -> None:
+        from obsconsole.actions.incidents import declare
+
+        source = self.sources.incidents
+        if isinstance(source, Missing) or "incidents" not in self.queries:
+            self.notify("Declaring needs an incident store; this context has none (incidents: {dsn: ...}).",
+                        severity="warning")
+            return
+        self.run_worker(self._incident_action(declare(message.plan, source, self.audit, self.clock)),
+                        name="declare", group="alerts-action", exclusive=True, exit_on_error=False)
+
+    async def _incident_action(self, action: Awaitable[ActionResult]) -> ActionResult:
+        result = await action
+        self.report(result)
+        self.hub.refresh_now("incidents")
+        return result
 
     async def _alert_action(self, action: Awaitable[ActionResult]) -> ActionResult:
         result = await action

@@ -16,6 +16,7 @@ from obsconsole.model import ActionResult, LogQuery
 
 if TYPE_CHECKING:
     from obsconsole.actions.audit import AuditLog
+    from obsconsole.logic.lifecycle import DeclarePlan
     from obsconsole.sources.base import AlertSource
     from obsconsole.ui.colours import Palette
 
@@ -65,6 +66,15 @@ class ServiceShown(Message):
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
+
+
+class IncidentDeclareRequested(Message):
+    """Write this incident to the store (confirmed by the user); the result is reported
+    and the incidents pane re-read."""
+
+    def __init__(self, plan: DeclarePlan) -> None:
+        super().__init__()
+        self.plan = plan
 
 
 class AlertActionRequested(Message):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from obsconsole.model import (
     Incident,
@@ -41,8 +41,9 @@ class DemoIncidents:
 
     # ------------------------------------------------------------------ the script
 
-    def advance(self, now: datetime) -> None:
-        """Apply every scripted step whose time has come (each once)."""
+    def advance(self, now: datetime, firing: Callable[[datetime], list[str]] = lambda _at: []) -> None:
+        """Apply every scripted step whose time has come (each once). `firing(at)`: the
+        fingerprints of the incident's alerts firing then (linked when it is declared)."""
         u = (now - self._start).total_seconds()
         if u >= DECLARED_AFTER_S and "declared" not in self._done:
             self._done.add("declared")
@@ -54,7 +55,7 @@ class DemoIncidents:
                 services=("aigym-api", "supabase-db"), commander=None, created_at=at, created_by=BOT,
                 updated_at=at, acknowledged_at=None, resolved_at=None, version=1)
             self._incidents[1] = incident
-            self._links[1] = ["demo-api-error-rate", "demo-api-response-time"]
+            self._links[1] = firing(at)
             self._event(1, at, BOT, "declared", {"title": incident.title, "severity": "high",
                                                  "services": list(incident.services)})
             for fp in self._links[1]:
@@ -85,6 +86,20 @@ class DemoIncidents:
         self._incidents[incident_id] = replace(
             current, status=status or current.status, commander=commander or current.commander,
             updated_at=at, version=current.version + 1, acknowledged_at=current.acknowledged_at or at)
+
+    def declare(self, now: datetime, actor: str, title: str, severity: Severity, services: tuple[str, ...],
+                description: str, alerts: tuple[str, ...]) -> Incident:
+        """An incident declared through the console (ids count up after the script's)."""
+        number = max([0, 1, *self._incidents]) + 1
+        incident = Incident(number, title, description, severity, IncidentStatus.INVESTIGATING, services, None,
+                            now, actor, now, None, None, 1)
+        self._incidents[number] = incident
+        self._links[number] = list(alerts)
+        self._event(number, now, actor, "declared", {"title": title, "severity": severity.value,
+                                                     "services": list(services)})
+        for fp in alerts:
+            self._event(number, now, actor, "alert_linked", {"fingerprint": fp})
+        return incident
 
     # ------------------------------------------------------------------ reading
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from obsconsole.logic import logs as loglogic
 from obsconsole.model import (
@@ -34,7 +34,9 @@ from obsconsole.model import (
     SLODefinition,
     SLOMeasurement,
     SourceError,
+    Incident,
     IncidentsView,
+    Severity,
 )
 from obsconsole.logic.silences import matches
 from obsconsole.model import AlertState, BackendStatus, ClusterOutcome
@@ -97,8 +99,9 @@ class DemoPlatform:
         self._silences: dict[str, Silence] = {}
         #: what the error pane narrowed the stream to (`set_query`)
         self.log_query = LogQuery()
-        #: the incident store, in memory, with the scripted incident
+        #: the incident store, in memory, with the scripted incident, and its audit log
         self.incidents = DemoIncidents(self.started_at, self.incident_after_s)
+        self.audit_log: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ the story
 
@@ -222,8 +225,30 @@ class DemoPlatform:
     async def fetch_incidents(self) -> IncidentsView:
         """IncidentSource: the open incidents of the in-memory store."""
         self._check("incidents")
-        self.incidents.advance(to_utc(self._clock()))
+        self.incidents.advance(to_utc(self._clock()), self._incident_alerts)
         return self.incidents.view()
+
+    async def declare(self, title: str, severity: Severity, services: Sequence[str], description: str = "",
+                      alerts: Iterable[str] = ()) -> Incident:
+        """IncidentSource: in memory, signed by this console's user."""
+        from obsconsole.actions.audit import actor
+        from obsconsole.logic.lifecycle import clean_title
+
+        self._check("incidents")
+        now = to_utc(self._clock())
+        self.incidents.advance(now, self._incident_alerts)
+        return self.incidents.declare(now, actor(), clean_title(title), severity, tuple(services), description,
+                                      tuple(sorted(set(alerts))))
+
+    def _incident_alerts(self, at: datetime) -> list[str]:
+        """The fingerprints of aigym-api's alerts firing at `at` (the scripted incident's)."""
+        return sorted(a.fingerprint for a in alerts.active_alerts(self._timeline, at.timestamp())
+                      if a.labels.get("service") == "aigym-api")
+
+    async def audit(self, action: str, target: str, ok: bool, detail: dict[str, Any]) -> None:
+        """IncidentSource: the shared audit log, in memory."""
+        self._check("incidents")
+        self.audit_log.append({"action": action, "target": target, "ok": ok, "detail": detail})
 
     async def describe(self) -> list[BackendStatus]:
         """One status per simulated backend; a backend with a faulted pane is unreachable."""

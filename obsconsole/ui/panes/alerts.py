@@ -15,18 +15,18 @@ from typing import Any, Iterable, Sequence
 from rich.text import Text
 
 from obsconsole.actions import ack as ack_actions
-from obsconsole.logic import incidents, silences
+from obsconsole.logic import incidents, lifecycle, silences
 from obsconsole.logic.sanitize import inert
 from obsconsole.model import AlertGroup, AlertsView, Health, Severity
 from obsconsole.ui.actions import bindings
-from obsconsole.ui.messages import AlertActionRequested, ServiceShown
+from obsconsole.ui.messages import AlertActionRequested, IncidentDeclareRequested, ServiceShown
 from obsconsole.ui.panes.base import Column, Pane
 from obsconsole.ui.widgets.table import Row
 from obsconsole.ui.formats import SEVERITY_SHORT, count_of, human_age
 
 
 #: actions hidden by --readonly (they change Alertmanager)
-MUTATING = frozenset({"ack", "unack", "extend_ack"})
+MUTATING = frozenset({"ack", "unack", "extend_ack", "declare"})
 
 
 class AlertsPane(Pane):
@@ -160,11 +160,14 @@ class AlertsPane(Pane):
 
     def _target(self) -> tuple[AlertGroup, AlertsView] | None:
         """What an ack key acts on: the selected group and the view it is in; None, with
-        a notice, when nothing is selected."""
+        a notice, when nothing is selected. Acting on a group chooses it: the cursor
+        stays on it when the list reorders (an `e` right after an ack, once the incident
+        has pushed new groups above it, extends the group just acked)."""
         group = self._selected_group()
         if group is None or self.view is None:
             self.app.notify("Select an alert group first.", severity="warning")
             return None
+        self.table.pinned_key = group.key
         return group, self.view
 
     def action_ack(self) -> None:
@@ -181,6 +184,20 @@ class AlertsPane(Pane):
                 self.post_message(AlertActionRequested(partial(ack_actions.ack, final)))
 
         self.app.push_screen(AckScreen(plan), confirmed)
+
+    def action_declare(self) -> None:
+        """`i`: declare an incident from the selected group, after a confirmation."""
+        target = self._target()
+        if target is None:
+            return
+        group = target[0]
+        from obsconsole.ui.screens.declare import DeclareScreen
+
+        def confirmed(final: lifecycle.DeclarePlan | None) -> None:
+            if final is not None:
+                self.post_message(IncidentDeclareRequested(final))
+
+        self.app.push_screen(DeclareScreen(lifecycle.plan_declare(group)), confirmed)
 
     def action_unack(self) -> None:
         target = self._target()
