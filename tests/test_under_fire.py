@@ -510,3 +510,17 @@ async def test_the_filter_box_gets_a_row_in_a_pane_sized_to_its_rows() -> None:
         await pilot.press(*"auth", "enter")
         await wait_until(pilot, lambda: latency.region.height == before, "the row back to its size")
         assert rows(app, "latency")[0].startswith("aigym-auth")
+
+
+async def test_a_toast_whose_timer_was_lost_still_goes_when_its_time_is_up() -> None:
+    """Once, a toast raised in a dialog stayed on the overview for over a minute (its
+    timer lost with the dialog), covering a pane's border. The tick reaps it."""
+    app = frozen_demo_app()
+    async with running(app, WIDE) as pilot:
+        await settle(pilot)
+        app.notify("copied trace_id", timeout=1)
+        await wait_until(pilot, lambda: app.screen.query("Toast"), "the toast")
+        for toast in app.screen.query("Toast"):
+            for timer in list(toast._timers):  # what losing the timer looks like
+                timer.stop()
+        await wait_until(pilot, lambda: not app.screen.query("Toast"), "the toast gone", 5)

@@ -408,6 +408,21 @@ class ObsConsoleApp(App[None]):
             title = title.plain
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
+    def _reap_toasts(self) -> None:
+        """A toast whose time is up goes, even if the timer that should have removed it
+        was lost with a dialog it was first shown over (a "copied" toast raised in a
+        detail once stayed on the overview for over a minute, hiding a pane's border).
+        Textual 8 keeps the collection private: this reads it, and uses its own refresh."""
+        notifications = getattr(self, "_notifications", None)
+        if notifications is None:
+            return
+        expired = [n for n in notifications if n.has_expired]
+        for n in expired:
+            self._unnotify(n, refresh=False)
+        shown = [getattr(t, "_notification", None) for t in self.screen.query("Toast")]
+        if expired or any(n is not None and (n.has_expired or n not in notifications) for n in shown):
+            self._refresh_notifications()
+
     # ------------------------------------------------------------------ data
 
     def _hub_updated(self, key: str, snapshot: Snapshot[Any]) -> None:
@@ -511,6 +526,7 @@ class ObsConsoleApp(App[None]):
     def _tick(self) -> None:
         if not self.live:
             return
+        self._reap_toasts()
         now = self.clock()
         for pane in self.overview.panes():
             pane.refresh_status(now)
