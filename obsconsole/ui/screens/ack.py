@@ -19,11 +19,11 @@ from obsconsole.actions.ack import AckPlan
 from obsconsole.logic.durations import parse_duration
 from obsconsole.logic.sanitize import inert
 from obsconsole.ui.messages import ConsoleView
-from obsconsole.ui.screens.base import Dialog
+from obsconsole.ui.screens.base import Confirmation
 from obsconsole.ui.formats import short_interval
 
 
-class AckScreen(Dialog["AckPlan | None"]):
+class AckScreen(Confirmation["AckPlan"]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="ack.cancel")]
     #: keys the widgets of the dialog answer, for `?`
     HELP_EXTRA = (("enter", "Silence now (or press the focused button)"), ("tab", "Next field: duration, comment, buttons"))
@@ -91,20 +91,3 @@ class AckScreen(Dialog["AckPlan | None"]):
                 label = "Silence"
             self.query_one("#ack-confirm", Button).label = label
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._confirm()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "ack-confirm":
-            self._confirm()
-        else:
-            self.dismiss(None)
-
-    def _confirm(self) -> None:
-        final = self._final()
-        if final is not None:
-            self.dismiss(final)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

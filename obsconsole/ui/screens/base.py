@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Optional, TypeVar
 
 from textual.binding import Binding
 from textual.screen import ModalScreen
+from textual.widgets import Button, Input
 
 T = TypeVar("T")
 
@@ -44,4 +45,31 @@ class Closable(Dialog[None]):
     BINDINGS = [Binding("escape,q", "dismiss_screen", "Close", id="modal.close")]
 
     def action_dismiss_screen(self) -> None:
+        self.dismiss(None)
+
+
+class Confirmation(Dialog[Optional[T]]):
+    """A dialog that asks before an action: Enter in a field or the confirm button
+    (id ending "-confirm") dismisses it with `_final()` (None: a field is wrong, the
+    dialog stays and says why); the other button or escape cancels (None)."""
+
+    def _final(self) -> T | None:
+        raise NotImplementedError
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._confirm()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if (event.button.id or "").endswith("-confirm"):
+            self._confirm()
+        else:
+            self.dismiss(None)
+
+    def _confirm(self) -> None:
+        final = self._final()
+        if final is not None:
+            self.dismiss(final)
+
+    def action_cancel(self) -> None:
         self.dismiss(None)

@@ -16,10 +16,10 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from obsconsole.logic.lifecycle import DeclarePlan, clean_title, parse_severity
 from obsconsole.logic.sanitize import inert
 from obsconsole.ui.messages import ConsoleView
-from obsconsole.ui.screens.base import Dialog
+from obsconsole.ui.screens.base import Confirmation
 
 
-class DeclareScreen(Dialog["DeclarePlan | None"]):
+class DeclareScreen(Confirmation["DeclarePlan"]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="declare.cancel")]
     HELP_EXTRA = (("enter", "Declare now (or press the focused button)"), ("tab", "Next field: title, severity, buttons"))
 
@@ -65,20 +65,3 @@ class DeclareScreen(Dialog["DeclarePlan | None"]):
             return None
         return replace(self.plan, title=title, severity=severity)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._confirm()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "declare-confirm":
-            self._confirm()
-        else:
-            self.dismiss(None)
-
-    def _confirm(self) -> None:
-        final = self._final()
-        if final is not None:
-            self.dismiss(final)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
