@@ -425,7 +425,10 @@ class Screen:
         return " ".join(p for p in parts if p)
 
     def has_toast(self) -> bool:
-        return any("▌" in line for line in self.lines)
+        """A toast's left edge is a column of ▌ at least three rows tall (a lone ▌ left
+        on a border row is not a toast)."""
+        edges = [(y, line.find("▌")) for y, line in enumerate(self.lines) if "▌" in line]
+        return any((y + 1, x) in edges and (y + 2, x) in edges for y, x in edges)
 
     # ---- pane contents
 
