@@ -361,8 +361,10 @@ class Screen:
                     continue
                 title = line[left + 2 : right].replace(WIDE, "").strip().rstrip("─").strip()
                 border = self.text(bottom, left + 1, right)
-                # a toast drawn over the bottom border hides the subtitle: unknown
-                subtitle = None if "▌" in border else border.strip("─ ")
+                # a toast drawn over the bottom border hides the subtitle: unknown (a lone
+                # ▌ left on the border, no toast above it, hides nothing)
+                covered = "▌" in border and self.has_toast()
+                subtitle = None if covered else border.replace("▌", "").strip("─ ")
                 found.append(Box(self, y, left, right, bottom, title, subtitle))
         return found
 
