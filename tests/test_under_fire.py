@@ -524,3 +524,29 @@ async def test_a_toast_whose_timer_was_lost_still_goes_when_its_time_is_up() -> 
             for timer in list(toast._timers):  # what losing the timer looks like
                 timer.stop()
         await wait_until(pilot, lambda: not app.screen.query("Toast"), "the toast gone", 5)
+
+
+async def test_the_screen_is_drawn_again_once_a_toast_goes() -> None:
+    """At 80×24 a toast's last row once stayed painted on a pane's border after the
+    toast went (a lone ▌ over the subtitle). When the number of toasts falls, the next
+    tick redraws the whole screen."""
+    app = frozen_demo_app()
+    async with running(app, NARROW) as pilot:
+        await settle(pilot)
+        app.notify("copied trace_id", timeout=1)
+        await wait_until(pilot, lambda: app.screen.query("Toast"), "the toast")
+        app._tick()
+        redrawn: list[bool] = []
+        screen = app.screen
+        original = screen.refresh
+        screen.refresh = lambda *a, **k: (redrawn.append(not a and not k), original(*a, **k))[1]  # type: ignore[method-assign]
+        try:
+            app._tick()
+            assert redrawn == [], "a redraw while the toast is still up"
+            await wait_until(pilot, lambda: not app.screen.query("Toast"), "the toast gone", 5)
+            app._tick()
+            assert redrawn == [True], "the whole screen drawn again once"
+            app._tick()
+            assert redrawn == [True], "and only once"
+        finally:
+            screen.refresh = original  # type: ignore[method-assign]

@@ -361,9 +361,10 @@ class Screen:
                     continue
                 title = line[left + 2 : right].replace(WIDE, "").strip().rstrip("─").strip()
                 border = self.text(bottom, left + 1, right)
-                # a toast drawn over the bottom border hides the subtitle: unknown (a lone
-                # ▌ left on the border, no toast above it, hides nothing)
-                covered = "▌" in border and self.has_toast()
+                # a toast drawn over the bottom border hides the subtitle: unknown (so does
+                # a lone ▌, a toast's last row: the console redraws the screen once a toast
+                # goes, and Wait gives a covered screen up to one toast's lifetime more)
+                covered = "▌" in border
                 subtitle = None if covered else border.replace("▌", "").strip("─ ")
                 found.append(Box(self, y, left, right, bottom, title, subtitle))
         return found
@@ -431,6 +432,10 @@ class Screen:
         on a border row is not a toast)."""
         edges = [(y, line.find("▌")) for y, line in enumerate(self.lines) if "▌" in line]
         return any((y + 1, x) in edges and (y + 2, x) in edges for y, x in edges)
+
+    def has_toast_edge(self) -> bool:
+        """Any ▌ on screen: a toast, or a row of one (which still covers what is under it)."""
+        return any("▌" in line for line in self.lines)
 
     # ---- pane contents
 
@@ -785,7 +790,7 @@ class Walk:
             if result:
                 return result
             now = time.monotonic()
-            if screen.has_toast():
+            if screen.has_toast_edge():
                 deadline = min(max(deadline, now + POLL_S), start + timeout + TOAST_TIMEOUT_S)
             if now > deadline:
                 raise Stuck(f"waited {now - start:.0f} s for {what} (after {self.last_key!r})", screen)

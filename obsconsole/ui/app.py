@@ -342,6 +342,8 @@ class ObsConsoleApp(App[None]):
         self._title_pushed = False
         #: every alarm raised (bell + toast), newest last: what a test or a user can check
         self.alarms: list[str] = []
+        #: the screen and how many toasts it showed at the last tick (_reap_toasts)
+        self._toasts_seen: tuple[object, int] = (None, 0)
 
     # ------------------------------------------------------------------ setup
 
@@ -419,9 +421,18 @@ class ObsConsoleApp(App[None]):
         expired = [n for n in notifications if n.has_expired]
         for n in expired:
             self._unnotify(n, refresh=False)
-        shown = [getattr(t, "_notification", None) for t in self.screen.query("Toast")]
+        toasts = self.screen.query("Toast")
+        shown = [getattr(t, "_notification", None) for t in toasts]
         if expired or any(n is not None and (n.has_expired or n not in notifications) for n in shown):
             self._refresh_notifications()
+        # A toast gone can leave its last row painted on a pane's border (seen at 80×24,
+        # a lone ▌ over the subtitle, until something else redrew that row): once the
+        # number of toasts falls, the whole screen is drawn again, once.
+        screen_toasts = (self.screen, len(shown))
+        before = self._toasts_seen
+        self._toasts_seen = screen_toasts
+        if before[0] is screen_toasts[0] and screen_toasts[1] < before[1]:
+            self.screen.refresh()
 
     # ------------------------------------------------------------------ data
 
