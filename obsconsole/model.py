@@ -612,3 +612,37 @@ class IncidentsView:
     """The incidents pane's data: the open incidents, newest first."""
 
     incidents: tuple[IncidentSummary, ...]
+
+
+@dataclass(frozen=True)
+class LinkedAlert:
+    """An alert linked to an incident, as it was when linked: Alertmanager forgets an
+    alert once it resolves, the incident's record must not."""
+
+    fingerprint: str
+    name: str = ""
+    service: str = ""
+    severity: str = ""
+    #: when the alert began firing (Alertmanager's startsAt), if known
+    starts_at: datetime | None = None
+    linked_at: datetime | None = None
+    linked_by: str = ""
+
+
+@dataclass(frozen=True)
+class SloBurn:
+    """One SLO of an affected service over an incident: the error budget remaining when
+    the incident began and now, as fractions of the whole budget (1.0 = untouched,
+    negative = overspent). None where the backend could not say."""
+
+    slo_id: str
+    service: str
+    remaining_at_start: float | None
+    remaining_now: float | None
+
+    @property
+    def burned(self) -> float | None:
+        """The share of the whole budget spent since the incident began."""
+        if self.remaining_at_start is None or self.remaining_now is None:
+            return None
+        return self.remaining_at_start - self.remaining_now
