@@ -627,6 +627,8 @@ class LinkedAlert:
     starts_at: datetime | None = None
     linked_at: datetime | None = None
     linked_by: str = ""
+    #: the alert's category label (infrastructure, application, security…)
+    category: str = ""
 
 
 @dataclass(frozen=True)

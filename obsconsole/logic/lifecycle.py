@@ -8,8 +8,9 @@ found at once goes straight to monitoring); moving back among the open states is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Iterable
 
-from obsconsole.model import AlertGroup, IncidentStatus, Severity
+from obsconsole.model import Alert, AlertGroup, Incident, IncidentStatus, LinkedAlert, Severity
 
 STATUSES: tuple[IncidentStatus, ...] = tuple(IncidentStatus)
 SEVERITIES: tuple[Severity, ...] = tuple(Severity)
@@ -57,8 +58,12 @@ class DeclarePlan:
     severity: Severity
     services: tuple[str, ...]
     description: str
-    #: the group's alerts, linked to the incident
-    fingerprints: tuple[str, ...]
+    #: the group's alerts, linked to the incident (as they are now)
+    alerts: tuple[LinkedAlert, ...]
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        return tuple(a.fingerprint for a in self.alerts)
 
 
 def plan_declare(group: AlertGroup) -> DeclarePlan:
@@ -69,5 +74,42 @@ def plan_declare(group: AlertGroup) -> DeclarePlan:
         severity=group.severity,
         services=(group.service,),
         description="\n".join(dict.fromkeys(d for d in descriptions if d)),
-        fingerprints=tuple(sorted({a.fingerprint for a in group.alerts})),
+        alerts=linked_alerts(group.alerts),
     )
+
+
+def linked_alerts(alerts: Iterable[Alert]) -> tuple[LinkedAlert, ...]:
+    """What an incident keeps of each alert it links, each fingerprint once, sorted."""
+    by_fp = {a.fingerprint: a for a in alerts}
+    return tuple(LinkedAlert(fp, a.name, a.service, a.severity.value, a.starts_at, category=a.category)
+                 for fp, a in sorted(by_fp.items()))
+
+
+def plan_update(current: Incident, *, status: IncidentStatus | None = None, reason: str = "",
+                severity: Severity | None = None, commander: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The timeline events (kind, payload) a change to `current` writes, in order.
+    ValueError (one line, for the user) if the lifecycle forbids it or nothing changes."""
+    changes: list[tuple[str, dict[str, Any]]] = []
+    if status is not None:
+        problem = status_change_problem(current.status, status, reason)
+        if problem:
+            raise ValueError(problem)
+        changes.append(("status", {"from": current.status.value, "to": status.value, "reason": reason}))
+    if severity is not None and severity is not current.severity:
+        changes.append(("severity", {"from": current.severity.value, "to": severity.value}))
+    if commander is not None:
+        if not commander.strip():
+            raise ValueError("a commander needs a name")
+        if commander != current.commander:
+            changes.append(("commander", {"from": current.commander, "to": commander}))
+    if not changes:
+        raise ValueError("nothing to change")
+    return changes
+
+
+def acknowledges(current: Incident, status: IncidentStatus | None, commander: str | None) -> bool:
+    """Whether this change is the incident's acknowledgement: the first time someone
+    takes it (a commander named) or it moves past investigating."""
+    if current.acknowledged_at is not None:
+        return False
+    return commander is not None or (status is not None and status is not IncidentStatus.INVESTIGATING)

@@ -15,6 +15,9 @@ from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
 from obsconsole.model import (
     Incident,
     IncidentsView,
+    IncidentStatus,
+    LinkedAlert,
+    TimelineEvent,
     Severity,
     Alert,
     AlertState,
@@ -111,13 +114,48 @@ class Describable(Protocol):
 
 @runtime_checkable
 class IncidentSource(Protocol):
+    """The shared incident store (PostgreSQL, or the demo's in memory). Writes are signed
+    by this console's user; a change based on an old version raises IncidentConflict,
+    one the lifecycle forbids ValueError; nothing is written then."""
+
     async def fetch_incidents(self) -> IncidentsView:
         """The open incidents, newest first, with their linked alert counts."""
         ...
 
+    async def get(self, incident_id: int) -> Incident:
+        ...
+
+    async def list(self, *, include_resolved: bool = False, limit: int = 1000) -> tuple[Incident, ...]:
+        """Newest first; open ones only unless `include_resolved`."""
+        ...
+
+    async def events(self, incident_id: int | None = None, *, after: int = 0,
+                     limit: int = 10_000) -> tuple[TimelineEvent, ...]:
+        """Timeline events with an id above `after`, oldest first."""
+        ...
+
+    async def linked(self, incident_id: int) -> tuple[LinkedAlert, ...]:
+        """The alerts linked to the incident, as they were when linked."""
+        ...
+
     async def declare(self, title: str, severity: Severity, services: Sequence[str], description: str = "",
-                      alerts: Iterable[str] = ()) -> Incident:
-        """A new incident (investigating), signed by this console's user, alerts linked."""
+                      alerts: Iterable[LinkedAlert | str] = ()) -> Incident:
+        """A new incident (investigating), alerts linked."""
+        ...
+
+    async def update(self, incident_id: int, version: int, *, status: IncidentStatus | None = None,
+                     reason: str = "", severity: Severity | None = None, commander: str | None = None) -> Incident:
+        ...
+
+    async def note(self, incident_id: int, text: str) -> TimelineEvent:
+        ...
+
+    async def link(self, incident_id: int, alerts: Iterable[LinkedAlert | str]) -> int:
+        """How many were newly linked."""
+        ...
+
+    async def unlink(self, incident_id: int, fingerprint: str) -> bool:
+        """False if it was not linked."""
         ...
 
     async def audit(self, action: str, target: str, ok: bool, detail: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from obsconsole.model import (
     IncidentStatus,
     IncidentSummary,
     IncidentsView,
+    LinkedAlert,
     Severity,
     SourceError,
     TimelineEvent,
@@ -98,6 +99,27 @@ def where(dsn: str) -> str:
         return "(the configured DSN)"
 
 
+class _Nothing(Exception):
+    """Raised inside a transaction to roll it back when there was nothing to do."""
+
+
+def _linked(alerts: Iterable[LinkedAlert | str]) -> list[LinkedAlert]:
+    """Alerts to link, each fingerprint once, in fingerprint order."""
+    by_fp = {}
+    for a in alerts:
+        item = a if isinstance(a, LinkedAlert) else LinkedAlert(a)
+        by_fp.setdefault(item.fingerprint, item)
+    return [by_fp[k] for k in sorted(by_fp)]
+
+
+def _link_payload(a: LinkedAlert) -> dict[str, Any]:
+    payload: dict[str, Any] = {"fingerprint": a.fingerprint}
+    for key in ("name", "service", "severity", "category"):
+        if getattr(a, key):
+            payload[key] = getattr(a, key)
+    return payload
+
+
 def _incident(row: Any) -> Incident:
     return Incident(
         id=row["id"], title=row["title"], description=row["description"], severity=Severity(row["severity"]),
@@ -153,7 +175,7 @@ class IncidentStore:
                     await _migrate(self._conn)
                     self._migrated = True
                 return await work(self._conn)
-            except IncidentConflict:
+            except (IncidentConflict, _Nothing):
                 raise
             except (OSError, asyncio.TimeoutError, asyncpg.exceptions.ConnectionDoesNotExistError,
                     asyncpg.exceptions.InterfaceError) as exc:
@@ -238,20 +260,27 @@ class IncidentStore:
         return await self._run(work)  # type: ignore[no-any-return]
 
     async def linked_alerts(self, incident_id: int) -> tuple[str, ...]:
-        async def work(conn: Any) -> tuple[str, ...]:
-            rows = await conn.fetch("SELECT fingerprint FROM incident_alerts WHERE incident_id = $1 ORDER BY linked_at, fingerprint", incident_id)
-            return tuple(r["fingerprint"] for r in rows)
+        return tuple(a.fingerprint for a in await self.linked(incident_id))
+
+    async def linked(self, incident_id: int) -> tuple[LinkedAlert, ...]:
+        """The alerts linked to an incident, as they were when linked, oldest link first."""
+        async def work(conn: Any) -> tuple[LinkedAlert, ...]:
+            rows = await conn.fetch(
+                "SELECT fingerprint, name, service, severity, category, starts_at, linked_at, linked_by"
+                " FROM incident_alerts WHERE incident_id = $1 ORDER BY linked_at, fingerprint", incident_id)
+            return tuple(LinkedAlert(r["fingerprint"], r["name"], r["service"], r["severity"], r["starts_at"],
+                                     r["linked_at"], r["linked_by"], r["category"]) for r in rows)
 
         return await self._run(work)  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ writing
 
     async def declare(self, title: str, severity: Severity, services: Sequence[str], description: str = "",
-                      alerts: Iterable[str] = ()) -> Incident:
+                      alerts: Iterable[LinkedAlert | str] = ()) -> Incident:
         """A new incident, investigating, with its `declared` event (and its alerts linked)."""
         title = storable(lifecycle.clean_title(title))
         description, services = storable(description), storable(list(services))
-        fingerprints = sorted(set(alerts))
+        linked = _linked(alerts)
 
         async def work(conn: Any) -> Incident:
             async with conn.transaction():
@@ -262,7 +291,7 @@ class IncidentStore:
                 incident = _incident(row)
                 await self._event(conn, incident.id, "declared", {
                     "title": title, "severity": severity.value, "services": services})
-                await self._link(conn, incident.id, fingerprints)
+                await self._link(conn, incident.id, linked)
                 return incident
 
         return await self._run(work)  # type: ignore[no-any-return]
@@ -282,18 +311,8 @@ class IncidentStore:
                 current = _incident(row)
                 if current.version != version:
                     raise IncidentConflict(current)
-                changes: list[tuple[str, dict[str, Any]]] = []
-                if status is not None:
-                    problem = lifecycle.status_change_problem(current.status, status, reason)
-                    if problem:
-                        raise ValueError(problem)
-                    changes.append(("status", {"from": current.status.value, "to": status.value, "reason": reason}))
-                if severity is not None and severity is not current.severity:
-                    changes.append(("severity", {"from": current.severity.value, "to": severity.value}))
-                if commander is not None and commander != current.commander:
-                    changes.append(("commander", {"from": current.commander, "to": commander}))
-                if not changes:
-                    raise ValueError("nothing to change")
+                changes = lifecycle.plan_update(current, status=status, reason=reason, severity=severity,
+                                                commander=commander)
                 updated = await conn.fetchrow(
                     f"UPDATE incidents SET status = COALESCE($2, status), severity = COALESCE($3, severity),"
                     f" commander = COALESCE($4, commander), version = version + 1, updated_at = now(),"
@@ -316,9 +335,7 @@ class IncidentStore:
 
         async def work(conn: Any) -> TimelineEvent:
             async with conn.transaction():
-                found = await conn.fetchval("UPDATE incidents SET updated_at = now() WHERE id = $1 RETURNING id", incident_id)
-                if found is None:
-                    raise SourceError("not_found", f"no incident {incident_id}")
+                await self._touch(conn, incident_id)
                 return await self._event(conn, incident_id, "note", {"text": text})
 
         return await self._run(work)  # type: ignore[no-any-return]
@@ -337,13 +354,52 @@ class IncidentStore:
             incident_id, self.actor, kind, json.dumps(storable(payload), default=str))
         return _event(row)
 
-    async def _link(self, conn: Any, incident_id: int, fingerprints: Sequence[str]) -> None:
-        for fp in fingerprints:
-            added = await conn.fetchval(
-                "INSERT INTO incident_alerts (incident_id, fingerprint, linked_by) VALUES ($1, $2, $3)"
-                " ON CONFLICT DO NOTHING RETURNING fingerprint", incident_id, fp, self.actor)
-            if added is not None:
-                await self._event(conn, incident_id, "alert_linked", {"fingerprint": fp})
+    async def _link(self, conn: Any, incident_id: int, alerts: Sequence[LinkedAlert]) -> int:
+        added = 0
+        for a in alerts:
+            fp = await conn.fetchval(
+                "INSERT INTO incident_alerts (incident_id, fingerprint, linked_by, name, service, severity, category, starts_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING fingerprint",
+                incident_id, a.fingerprint, self.actor, *storable([a.name, a.service, a.severity, a.category]), a.starts_at)
+            if fp is not None:
+                added += 1
+                await self._event(conn, incident_id, "alert_linked", _link_payload(a))
+        return added
+
+    async def link(self, incident_id: int, alerts: Iterable[LinkedAlert | str]) -> int:
+        """Link alerts (links only add: they never conflict); how many were new."""
+        linked = _linked(alerts)
+
+        async def work(conn: Any) -> int:
+            async with conn.transaction():
+                await self._touch(conn, incident_id)
+                return await self._link(conn, incident_id, linked)
+
+        return await self._run(work)  # type: ignore[no-any-return]
+
+    async def unlink(self, incident_id: int, fingerprint: str) -> bool:
+        """Unlink one alert; False if it was not linked (nothing written then)."""
+        async def work(conn: Any) -> bool:
+            async with conn.transaction():
+                await self._touch(conn, incident_id)
+                gone = await conn.fetchrow(
+                    "DELETE FROM incident_alerts WHERE incident_id = $1 AND fingerprint = $2"
+                    " RETURNING fingerprint, name, service, severity, category, starts_at", incident_id, fingerprint)
+                if gone is None:
+                    raise _Nothing
+                await self._event(conn, incident_id, "alert_unlinked", {
+                    "fingerprint": gone["fingerprint"], "name": gone["name"], "service": gone["service"]})
+                return True
+
+        try:
+            return await self._run(work)  # type: ignore[no-any-return]
+        except _Nothing:
+            return False
+
+    async def _touch(self, conn: Any, incident_id: int) -> None:
+        found = await conn.fetchval("UPDATE incidents SET updated_at = now() WHERE id = $1 RETURNING id", incident_id)
+        if found is None:
+            raise SourceError("not_found", f"no incident {incident_id}")
 
     # ------------------------------------------------------------------ live
 

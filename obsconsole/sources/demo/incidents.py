@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Sequence
 
+from obsconsole.logic import lifecycle
 from obsconsole.model import (
     Incident,
+    IncidentConflict,
     IncidentsView,
+    LinkedAlert,
+    SourceError,
     IncidentStatus,
     IncidentSummary,
     Severity,
@@ -36,77 +40,132 @@ class DemoIncidents:
         self._start = started_at + timedelta(seconds=incident_after_s)
         self._incidents: dict[int, Incident] = {}
         self._events: list[TimelineEvent] = []
-        self._links: dict[int, list[str]] = {}
+        self._links: dict[int, dict[str, LinkedAlert]] = {}
         self._done: set[str] = set()
 
     # ------------------------------------------------------------------ the script
 
-    def advance(self, now: datetime, firing: Callable[[datetime], list[str]] = lambda _at: []) -> None:
+    def advance(self, now: datetime, firing: Callable[[datetime], Sequence[LinkedAlert]] = lambda _at: ()) -> None:
         """Apply every scripted step whose time has come (each once). `firing(at)`: the
-        fingerprints of the incident's alerts firing then (linked when it is declared)."""
+        incident's alerts firing then (linked when it is declared)."""
         u = (now - self._start).total_seconds()
         if u >= DECLARED_AFTER_S and "declared" not in self._done:
             self._done.add("declared")
             at = self._start + timedelta(seconds=DECLARED_AFTER_S)
-            incident = Incident(
-                id=1, title="aigym-api: API error rate high (upstream supabase-db)",
-                description="5xx above 10 % on aigym-api; connection pool errors from supabase-db",
-                severity=Severity.HIGH, status=IncidentStatus.INVESTIGATING,
-                services=("aigym-api", "supabase-db"), commander=None, created_at=at, created_by=BOT,
-                updated_at=at, acknowledged_at=None, resolved_at=None, version=1)
-            self._incidents[1] = incident
-            self._links[1] = firing(at)
-            self._event(1, at, BOT, "declared", {"title": incident.title, "severity": "high",
-                                                 "services": list(incident.services)})
-            for fp in self._links[1]:
-                self._event(1, at, BOT, "alert_linked", {"fingerprint": fp})
+            self.declare(at, BOT, "aigym-api: API error rate high (upstream supabase-db)", Severity.HIGH,
+                         ("aigym-api", "supabase-db"),
+                         "5xx above 10 % on aigym-api; connection pool errors from supabase-db", firing(at), number=1)
         if u >= PICKED_UP_AFTER_S and "picked up" not in self._done and 1 in self._incidents:
             self._done.add("picked up")
             at = self._start + timedelta(seconds=PICKED_UP_AFTER_S)
-            self._change(1, at, ENGINEER, commander=ENGINEER, status=IncidentStatus.IDENTIFIED)
-            self._event(1, at, ENGINEER, "note", {"text": "supabase-db connection pool exhausted; raising the pool size"})
+            self._scripted(1, at, status=IncidentStatus.IDENTIFIED, commander=ENGINEER)
+            self.note(at, ENGINEER, 1, "supabase-db connection pool exhausted; raising the pool size")
         if u >= MONITORING_AFTER_S and "monitoring" not in self._done and 1 in self._incidents:
             self._done.add("monitoring")
             at = self._start + timedelta(seconds=MONITORING_AFTER_S)
             if self._incidents[1].status is not IncidentStatus.RESOLVED:
-                self._change(1, at, ENGINEER, status=IncidentStatus.MONITORING)
+                self._scripted(1, at, status=IncidentStatus.MONITORING)
+
+    def _scripted(self, incident_id: int, at: datetime, **change: Any) -> None:
+        """A scripted step: skipped if what a user did meanwhile makes it meaningless."""
+        try:
+            self.update(at, ENGINEER, incident_id, self._incidents[incident_id].version, **change)
+        except ValueError:
+            pass
 
     def _event(self, incident_id: int, at: datetime, actor: str, kind: str, payload: dict[str, Any]) -> TimelineEvent:
         event = TimelineEvent(len(self._events) + 1, incident_id, at, actor, kind, payload)
         self._events.append(event)
         return event
 
-    def _change(self, incident_id: int, at: datetime, actor: str, *, status: IncidentStatus | None = None,
-                commander: str | None = None) -> None:
-        current = self._incidents[incident_id]
-        if status is not None and status is not current.status:
-            self._event(incident_id, at, actor, "status", {"from": current.status.value, "to": status.value, "reason": ""})
-        if commander is not None and commander != current.commander:
-            self._event(incident_id, at, actor, "commander", {"from": current.commander, "to": commander})
-        self._incidents[incident_id] = replace(
-            current, status=status or current.status, commander=commander or current.commander,
-            updated_at=at, version=current.version + 1, acknowledged_at=current.acknowledged_at or at)
+    # ------------------------------------------------------------------ writing (as the store does)
 
     def declare(self, now: datetime, actor: str, title: str, severity: Severity, services: tuple[str, ...],
-                description: str, alerts: tuple[str, ...]) -> Incident:
-        """An incident declared through the console (ids count up after the script's)."""
-        number = max([0, 1, *self._incidents]) + 1
+                description: str, alerts: Iterable[LinkedAlert | str], number: int | None = None) -> Incident:
+        """A new incident (ids count up after the script's: the scripted one is #1)."""
+        number = number or max([1, *self._incidents]) + 1
         incident = Incident(number, title, description, severity, IncidentStatus.INVESTIGATING, services, None,
                             now, actor, now, None, None, 1)
         self._incidents[number] = incident
-        self._links[number] = list(alerts)
+        self._links[number] = {}
         self._event(number, now, actor, "declared", {"title": title, "severity": severity.value,
                                                      "services": list(services)})
-        for fp in alerts:
-            self._event(number, now, actor, "alert_linked", {"fingerprint": fp})
+        self._link(now, actor, number, alerts)
         return incident
+
+    def update(self, now: datetime, actor: str, incident_id: int, version: int, *,
+               status: IncidentStatus | None = None, reason: str = "", severity: Severity | None = None,
+               commander: str | None = None) -> Incident:
+        current = self.get(incident_id)
+        if current.version != version:
+            raise IncidentConflict(current)
+        changes = lifecycle.plan_update(current, status=status, reason=reason, severity=severity, commander=commander)
+        acked = lifecycle.acknowledges(current, status, commander)
+        for kind, payload in changes:
+            self._event(incident_id, now, actor, kind, payload)
+        resolved_at = current.resolved_at if status is None else (now if status is IncidentStatus.RESOLVED else None)
+        updated = replace(current, status=status or current.status, severity=severity or current.severity,
+                          commander=commander or current.commander, updated_at=now, version=current.version + 1,
+                          acknowledged_at=now if acked else current.acknowledged_at, resolved_at=resolved_at)
+        self._incidents[incident_id] = updated
+        return updated
+
+    def note(self, now: datetime, actor: str, incident_id: int, text: str) -> TimelineEvent:
+        if not text.strip():
+            raise ValueError("a note needs text")
+        self._touch(incident_id, now)
+        return self._event(incident_id, now, actor, "note", {"text": text})
+
+    def _link(self, now: datetime, actor: str, incident_id: int, alerts: Iterable[LinkedAlert | str]) -> int:
+        links = self._links.setdefault(incident_id, {})
+        added = 0
+        for a in sorted((a if isinstance(a, LinkedAlert) else LinkedAlert(a) for a in alerts),
+                        key=lambda a: a.fingerprint):
+            if a.fingerprint in links:
+                continue
+            links[a.fingerprint] = replace(a, linked_at=now, linked_by=actor)
+            payload = {"fingerprint": a.fingerprint, **{k: getattr(a, k) for k in ("name", "service", "severity", "category")
+                                                        if getattr(a, k)}}
+            self._event(incident_id, now, actor, "alert_linked", payload)
+            added += 1
+        return added
+
+    def link(self, now: datetime, actor: str, incident_id: int, alerts: Iterable[LinkedAlert | str]) -> int:
+        self._touch(incident_id, now)
+        return self._link(now, actor, incident_id, alerts)
+
+    def unlink(self, now: datetime, actor: str, incident_id: int, fingerprint: str) -> bool:
+        self.get(incident_id)
+        gone = self._links.get(incident_id, {}).pop(fingerprint, None)
+        if gone is None:
+            return False
+        self._touch(incident_id, now)
+        self._event(incident_id, now, actor, "alert_unlinked",
+                    {"fingerprint": fingerprint, "name": gone.name, "service": gone.service})
+        return True
+
+    def _touch(self, incident_id: int, now: datetime) -> None:
+        self._incidents[incident_id] = replace(self.get(incident_id), updated_at=now)
 
     # ------------------------------------------------------------------ reading
 
+    def get(self, incident_id: int) -> Incident:
+        try:
+            return self._incidents[incident_id]
+        except KeyError:
+            raise SourceError("not_found", f"no incident {incident_id}") from None
+
+    def list(self, include_resolved: bool = False) -> tuple[Incident, ...]:
+        found = [i for i in self._incidents.values() if include_resolved or i.status is not IncidentStatus.RESOLVED]
+        found.sort(key=lambda i: (i.created_at, i.id), reverse=True)
+        return tuple(found)
+
     def view(self) -> IncidentsView:
-        open_ = [i for i in self._incidents.values() if i.status is not IncidentStatus.RESOLVED]
-        open_.sort(key=lambda i: (i.created_at, i.id), reverse=True)
-        return IncidentsView(tuple(IncidentSummary(i, len(self._links.get(i.id, ()))) for i in open_))
+        return IncidentsView(tuple(IncidentSummary(i, len(self._links.get(i.id, ()))) for i in self.list()))
+
+    def linked(self, incident_id: int) -> tuple[LinkedAlert, ...]:
+        self.get(incident_id)
+        return tuple(self._links.get(incident_id, {}).values())
 
     def events(self, incident_id: int | None = None, after: int = 0) -> tuple[TimelineEvent, ...]:
         return tuple(e for e in self._events if e.id > after and (incident_id is None or e.incident_id == incident_id))

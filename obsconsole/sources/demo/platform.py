@@ -36,7 +36,10 @@ from obsconsole.model import (
     SourceError,
     Incident,
     IncidentsView,
+    IncidentStatus,
+    LinkedAlert,
     Severity,
+    TimelineEvent,
 )
 from obsconsole.logic.silences import matches
 from obsconsole.model import AlertState, BackendStatus, ClusterOutcome
@@ -224,26 +227,63 @@ class DemoPlatform:
 
     async def fetch_incidents(self) -> IncidentsView:
         """IncidentSource: the open incidents of the in-memory store."""
+        return self._store().view()
+
+    def _store(self) -> DemoIncidents:
+        """The in-memory store with its script advanced to now (a faulted store refuses)."""
         self._check("incidents")
         self.incidents.advance(to_utc(self._clock()), self._incident_alerts)
-        return self.incidents.view()
+        return self.incidents
+
+    def _stamp(self) -> tuple[datetime, str]:
+        from obsconsole.actions.audit import actor
+
+        return to_utc(self._clock()), actor()
 
     async def declare(self, title: str, severity: Severity, services: Sequence[str], description: str = "",
-                      alerts: Iterable[str] = ()) -> Incident:
+                      alerts: Iterable[LinkedAlert | str] = ()) -> Incident:
         """IncidentSource: in memory, signed by this console's user."""
-        from obsconsole.actions.audit import actor
         from obsconsole.logic.lifecycle import clean_title
 
-        self._check("incidents")
-        now = to_utc(self._clock())
-        self.incidents.advance(now, self._incident_alerts)
-        return self.incidents.declare(now, actor(), clean_title(title), severity, tuple(services), description,
-                                      tuple(sorted(set(alerts))))
+        store = self._store()
+        return store.declare(*self._stamp(), clean_title(title), severity, tuple(services), description, alerts)
 
-    def _incident_alerts(self, at: datetime) -> list[str]:
-        """The fingerprints of aigym-api's alerts firing at `at` (the scripted incident's)."""
-        return sorted(a.fingerprint for a in alerts.active_alerts(self._timeline, at.timestamp())
-                      if a.labels.get("service") == "aigym-api")
+    async def get(self, incident_id: int) -> Incident:
+        return self._store().get(incident_id)
+
+    async def list(self, *, include_resolved: bool = False, limit: int = 1000) -> tuple[Incident, ...]:
+        return self._store().list(include_resolved)[:limit]
+
+    async def events(self, incident_id: int | None = None, *, after: int = 0, limit: int = 10_000) -> tuple[TimelineEvent, ...]:
+        return self._store().events(incident_id, after)[:limit]
+
+    async def linked(self, incident_id: int) -> tuple[LinkedAlert, ...]:
+        return self._store().linked(incident_id)
+
+    async def update(self, incident_id: int, version: int, *, status: IncidentStatus | None = None,
+                     reason: str = "", severity: Severity | None = None, commander: str | None = None) -> Incident:
+        store = self._store()
+        return store.update(*self._stamp(), incident_id, version, status=status, reason=reason,
+                            severity=severity, commander=commander)
+
+    async def note(self, incident_id: int, text: str) -> TimelineEvent:
+        store = self._store()
+        return store.note(*self._stamp(), incident_id, text)
+
+    async def link(self, incident_id: int, alerts: Iterable[LinkedAlert | str]) -> int:
+        store = self._store()
+        return store.link(*self._stamp(), incident_id, alerts)
+
+    async def unlink(self, incident_id: int, fingerprint: str) -> bool:
+        store = self._store()
+        return store.unlink(*self._stamp(), incident_id, fingerprint)
+
+    def _incident_alerts(self, at: datetime) -> tuple[LinkedAlert, ...]:
+        """aigym-api's alerts firing at `at` (the scripted incident's)."""
+        from obsconsole.logic.lifecycle import linked_alerts
+
+        return linked_alerts(a for a in alerts.active_alerts(self._timeline, at.timestamp())
+                             if a.labels.get("service") == "aigym-api")
 
     async def audit(self, action: str, target: str, ok: bool, detail: dict[str, Any]) -> None:
         """IncidentSource: the shared audit log, in memory."""
