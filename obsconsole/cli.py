@@ -31,7 +31,7 @@ SYNOPSIS
     obsconsole [OPTIONS] [run]
     obsconsole [OPTIONS] demo [--seed N]
     obsconsole [OPTIONS] snapshot [--demo] [--format svg|txt|json] [--size WxH]
-                                  [--timeout S] [--output FILE]
+                                  [--timeout S] [--output FILE] [--incident ID]
     obsconsole [OPTIONS] check [--demo]
     obsconsole [OPTIONS] db migrate
     obsconsole [OPTIONS] incident new --title T --severity SEV --service S [--service S2]
@@ -40,6 +40,8 @@ SYNOPSIS
     obsconsole [OPTIONS] incident show ID [--format text|json]
     obsconsole [OPTIONS] incident update ID [--status S [--reason R]] [--severity SEV]
                                          [--commander NAME] [--note TEXT]
+    obsconsole [OPTIONS] incident export ID [--format md|json]
+    obsconsole [OPTIONS] incident [ID] [--demo]
 
 DESCRIPTION
     One screen of panes: infrastructure gauges, API latency percentiles, the error
@@ -85,7 +87,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Incidents in the context's shared store (PostgreSQL, at the context's incidents "
         "dsn). new prints the new id; list shows the open ones (--all: every one); show prints "
         "one with its timeline; update changes status, severity or commander and adds "
-        "notes. Every change is signed $USER@host and reaches every open console.",
+        "notes; export writes a post-mortem skeleton (markdown or JSON). With an ID, or "
+        "none (the most recent open incident), it opens that incident's war room; "
+        "--demo: the demo's scripted incident. Every change is signed $USER@host and "
+        "reaches every open console.",
     ),
 }
 
@@ -206,8 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_snap.add_argument("--output", metavar="FILE", help="write here instead of stdout")
     p_snap.add_argument("--at", type=_instant, metavar="TIME",
                         help="freeze the clock at this ISO 8601 time (reproducible demo snapshots)")
-    p_snap.add_argument("--elapsed", type=float, default=0.0, metavar="S",
+    p_snap.add_argument("--elapsed", type=float, default=None, metavar="S",
                         help="demo only: pretend the demo has been running S seconds (60 shows the incident)")
+    p_snap.add_argument("--incident", type=int, metavar="ID",
+                        help="the war room of incident ID instead of the overview (svg, txt or json)")
 
     p_check = command("check")
     p_check.add_argument("--demo", action="store_true", help="check the built-in demo platform")
@@ -235,7 +242,37 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("--severity", choices=[s.value for s in Severity])
     update.add_argument("--commander")
     update.add_argument("--note")
+    export = inc.add_parser("export", help="a post-mortem skeleton: timeline, key times, alerts, SLO budget")
+    export.add_argument("id", type=int)
+    export.add_argument("--format", choices=("md", "json"), default="md")
+    export.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    war = inc.add_parser("open", help="the war room (the default action: `incident [ID]`)")
+    war.add_argument("id", type=int, nargs="?", help="the incident (default: the most recent open one)")
+    war.add_argument("--demo", action="store_true", help="the demo's scripted incident, on the demo platform")
+    war.add_argument("--seed", type=int, default=1, help="demo seed (default 1)")
+    _common(war, suppress=True)
     return parser
+
+
+INCIDENT_ACTIONS = ("new", "list", "show", "update", "export", "open")
+#: `incident --demo` opens the demo as if it had run this long: the scripted incident
+#: declared 10 s before, not yet acknowledged (its clocks and the script go on live)
+WAR_ROOM_DEMO_ELAPSED_S = 60.0
+
+
+def _war_room_argv(argv: list[str]) -> list[str]:
+    """`incident [ID] [--demo]` is `incident open [ID] [--demo]`: argparse's
+    sub-commands cannot be optional, so the action is filled in."""
+    if "incident" not in argv:
+        return argv
+    at = argv.index("incident")
+    rest = argv[at + 1:]
+    words = [w for w in rest if not w.startswith("-")]
+    if rest and rest[0] in ("-h", "--help"):
+        return argv
+    if not any(w in INCIDENT_ACTIONS for w in words):
+        return argv[:at + 1] + ["open"] + rest
+    return argv
 
 
 class UsageError(Exception):
@@ -319,17 +356,50 @@ async def _screen_snapshot(config: Config, args: argparse.Namespace, clock: Call
     from obsconsole.ui.headless import capture
 
     app = ObsConsoleApp(config, clock=clock, readonly=args.readonly, theme=args.theme,
-                        keymap=args.keymap, demo_elapsed_s=args.elapsed)
+                        keymap=args.keymap, demo_elapsed_s=_elapsed(args), war_room=args.incident)
     shot = await capture(app, args.size, args.timeout)
-    code = int(overall_health(app.queries, shot.snapshots))
+    if args.incident is not None:
+        if shot.war_room_problem:
+            raise UsageError(f"incident {args.incident}: {shot.war_room_problem}")
+        code = shot.war_room_code
+    else:
+        code = int(overall_health(app.queries, shot.snapshots))
     return (shot.svg if args.format == "svg" else shot.text), code
+
+
+def _elapsed(args: argparse.Namespace) -> float:
+    """--elapsed, or for the demo's war room the time its incident shows."""
+    if args.elapsed is not None:
+        return float(args.elapsed)
+    return WAR_ROOM_DEMO_ELAPSED_S if args.incident is not None and args.demo else 0.0
+
+
+async def _war_room_json(config: Config, clock: Callable[[], datetime], args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    from obsconsole.export import war_room_document
+    from obsconsole.session import Session
+
+    session = Session.open(config.context, clock, demo_elapsed_s=_elapsed(args))
+    if "incidents" not in session.queries:
+        raise UsageError(f"context '{config.context.name}' has no incident store: add incidents: {{dsn: ...}}")
+    session.hub.start()
+    try:
+        await session.hub.wait_first(timeout_s=args.timeout)
+        record = await session.war_room(args.incident)
+        burn = await session.slo_burn(record.incident)
+    finally:
+        await session.close()
+    doc = war_room_document(record, burn, session.hub.snapshots(), config.context.channels, clock())
+    return doc, doc["exit_code"]
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
     config = _override_panes(_load(args, args.demo), args.refresh, args.timeout)
     clock = _clock(args.at)
-    if args.format == "json":
-        doc, code = asyncio.run(_json_snapshot(config, clock, args.elapsed, args.timeout))
+    if args.format == "json" and args.incident is not None:
+        doc, code = asyncio.run(_war_room_json(config, clock, args))
+        output = json.dumps(doc, indent=2, sort_keys=False) + "\n"
+    elif args.format == "json":
+        doc, code = asyncio.run(_json_snapshot(config, clock, _elapsed(args), args.timeout))
         output = json.dumps(doc, indent=2, sort_keys=False) + "\n"
     else:
         output, code = asyncio.run(_screen_snapshot(config, args, clock))
@@ -400,10 +470,27 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_war_room(args: argparse.Namespace) -> int:
+    """`obsconsole incident [ID] [--demo]`: the console opened on one incident's war room."""
+    config = _override_panes(_load(args, args.demo), args.refresh)
+    if not args.demo and config.context.backends.incidents is None:
+        raise UsageError(f"context '{config.context.name}' has no incident store: add incidents: {{dsn: ...}} "
+                         f"to it in {config.path}")
+    from obsconsole.ui.app import ObsConsoleApp
+
+    target: int | str = args.id if args.id is not None else ("latest" if not args.demo else 1)
+    app = ObsConsoleApp(config, readonly=args.readonly, theme=args.theme, keymap=args.keymap,
+                        demo_elapsed_s=WAR_ROOM_DEMO_ELAPSED_S if args.demo else 0.0, war_room=target)
+    app.run()
+    return app.return_code or 0
+
+
 def cmd_incident(args: argparse.Namespace) -> int:
     from obsconsole.export import jsonable
     from obsconsole.logic.sanitize import clean
 
+    if args.action == "open":
+        return cmd_war_room(args)
     store = _store(args)
 
     async def run() -> int:
@@ -435,11 +522,36 @@ def cmd_incident(args: argparse.Namespace) -> int:
                     for e in events:
                         print(f"  {e.at:%Y-%m-%d %H:%M:%S} UTC  {clean(e.actor, 60)}  {e.kind}  "
                               f"{clean(json.dumps(dict(e.payload), ensure_ascii=False), 300)}")
+            elif args.action == "export":
+                return await _export(args)
             else:
                 return await _update(args)
             return 0
         finally:
             await store.aclose()
+
+    async def _export(args: argparse.Namespace) -> int:
+        from obsconsole.logic import postmortem
+        from obsconsole.session import Session
+
+        session = Session.open(_load(args, False).context, _clock(None), sources=None)
+        try:
+            record = await session.war_room(args.id)
+            burn = await session.slo_burn(record.incident)
+        finally:
+            await session.close()
+        review = postmortem.review(record.incident, record.events, record.linked, burn)
+        now = datetime.now(timezone.utc)
+        text = (postmortem.to_markdown(review, now) if args.format == "md"
+                else json.dumps(postmortem.to_json(review, now), indent=2, ensure_ascii=False) + "\n")
+        if args.output:
+            try:
+                Path(args.output).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
+        else:
+            sys.stdout.write(text)
+        return 0
 
     async def _update(args: argparse.Namespace) -> int:
         changed = args.status or args.severity or args.commander
@@ -460,7 +572,7 @@ def cmd_incident(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_war_room_argv(list(sys.argv[1:] if argv is None else argv)))
     command = args.command or "run"
     try:
         if command == "run":

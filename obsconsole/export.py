@@ -73,3 +73,45 @@ def snapshot_document(
         # panes not shown: disabled in config, or their backend is not configured
         "panes_left_out": sorted(left_out),
     }
+
+
+def incident_health(incident: Any) -> Health:
+    """An incident's monitoring-plugin state: open critical CRITICAL, open high
+    WARNING, anything else OK (the incidents pane's rule)."""
+    from obsconsole.model import IncidentStatus, Severity
+
+    if incident.status is IncidentStatus.RESOLVED:
+        return Health.OK
+    if incident.severity is Severity.CRITICAL:
+        return Health.CRITICAL
+    if incident.severity is Severity.HIGH:
+        return Health.WARNING
+    return Health.OK
+
+
+def war_room_document(record: Any, burn: Any, snapshots: Mapping[str, Snapshot[Any]], channels: Any,
+                      now: datetime) -> dict[str, Any]:
+    """`snapshot --incident ID --format json`: what the war room shows, as data."""
+    from obsconsole.logic import warroom
+
+    alerts = snapshots.get("alerts")
+    groups = alerts.value.groups if alerts is not None and alerts.has_value else ()
+    incident = record.incident
+    linked_groups = warroom.linked_groups(groups, (a.fingerprint for a in record.linked))
+    clocks = warroom.clocks(incident, linked_groups, channels, now)
+    state = warroom.firing(record.linked, groups)
+    errors = snapshots.get("errors")
+    stream = errors.value if errors is not None and errors.has_value else None
+    health = incident_health(incident)
+    return {
+        "obsconsole_version": __version__,
+        "generated_at": now.isoformat(),
+        "incident": jsonable(incident),
+        "clocks": jsonable(clocks),
+        "linked_alerts": [{**jsonable(a), "state": state[a.fingerprint]} for a in record.linked],
+        "timeline": jsonable(record.events),
+        "slo_budget_since_declared": [{**jsonable(b), "burned": b.burned} for b in burn],
+        "errors": jsonable([e for e in (stream.events if stream else ()) if warroom.concerns(e.service, incident.services)][:200]),
+        "health": health.name,
+        "exit_code": int(health),
+    }

@@ -6,12 +6,13 @@ binding the pane specs to them and scheduling the polls exists once. No Textual 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
 
 from obsconsole.hub import Hub, OnUpdate
-from obsconsole.model import Health, Snapshot, SourceError, worst
+from obsconsole.logic import warroom
+from obsconsole.model import Health, Incident, LinkedAlert, Snapshot, SloBurn, SourceError, TimelineEvent, worst
 from obsconsole.panes import PANES
 from obsconsole.sources.build import Sources, build_sources, unconfigured_panes
 from obsconsole.sources.incidents import IncidentStore
@@ -64,6 +65,16 @@ def overall_health(queries: Mapping[str, PaneQuery], snaps: Mapping[str, Snapsho
     return worst([pane_health(q, snaps.get(pid, Snapshot(None, None))) for pid, q in queries.items()])
 
 
+@dataclass(frozen=True)
+class WarRoomRecord:
+    """One incident as the war room reads it from the store: the events are those after
+    the id the reader last saw (all of them the first time)."""
+
+    incident: Incident
+    events: tuple[TimelineEvent, ...]
+    linked: tuple[LinkedAlert, ...]
+
+
 @dataclass
 class Session:
     ctx: Context
@@ -71,6 +82,9 @@ class Session:
     sources: Sources
     queries: dict[str, PaneQuery]
     hub: Hub
+    #: called with (incident id, event id) for every change any console makes (the war
+    #: room listens here; the incidents pane is refreshed by follow_incidents itself)
+    incident_listeners: list[Callable[[int, int], None]] = field(default_factory=list)
 
     @classmethod
     def open(
@@ -111,11 +125,47 @@ class Session:
         while True:
             if not store.listening:
                 try:
-                    await store.listen(lambda _incident, _event: self.hub.refresh_now("incidents"))
+                    await store.listen(self._incident_changed)
                     self.hub.refresh_now("incidents")  # what was missed while not listening
+                    self._incident_changed(0, 0)
                 except SourceError:
                     pass  # the pane's own poll shows the store down, with the data's age
             await asyncio.sleep(relisten_s)
+
+    def _incident_changed(self, incident_id: int, event_id: int) -> None:
+        self.hub.refresh_now("incidents")
+        for listener in list(self.incident_listeners):
+            listener(incident_id, event_id)
+
+    # ------------------------------------------------------------------ the war room
+
+    async def war_room(self, incident_id: int, after: int = 0) -> WarRoomRecord:
+        """The incident, its timeline events after `after`, its linked alerts."""
+        store = self.sources.incidents
+        incident = await store.get(incident_id)
+        events = await store.events(incident_id, after=after)
+        linked = await store.linked(incident_id)
+        return WarRoomRecord(incident, events, linked)
+
+    async def latest_open_incident(self) -> Incident | None:
+        found = await self.sources.incidents.list(limit=1)
+        return found[0] if found else None
+
+    async def slo_burn(self, incident: Incident) -> tuple[SloBurn, ...]:
+        """The error budget each SLO of the incident's services spent since it began
+        (empty when no SLO concerns them; None inside when the backend cannot say)."""
+        slos = [s for s in self.ctx.slos if warroom.concerns(s.service, incident.services)]
+        if not slos:
+            return ()
+        end = incident.resolved_at or self.clock()
+        since = max(60.0, round((end - incident.created_at).total_seconds() / 60.0) * 60.0)
+        try:
+            measured = await self.sources.slo.fetch_slo_measurements([warroom.burn_window(s, since) for s in slos])
+        except SourceError:
+            return tuple(SloBurn(s.id, s.service, None, None) for s in slos)
+        by_id = {m.slo_id: m for m in measured}
+        return tuple(warroom.slo_burn(s, by_id[s.id], since) if s.id in by_id else SloBurn(s.id, s.service, None, None)
+                     for s in slos)
 
     async def close(self) -> None:
         await self.hub.stop()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from obsconsole.actions.audit import AuditError, AuditLog, actor
+from obsconsole.actions.audit import AuditLog, actor, audited, unwritable, why
 from obsconsole.logic import silences
 from obsconsole.model import ActionResult, Alert, AlertGroup, AlertsView, Matcher, Severity, Silence, SourceError
 from obsconsole.model import ClusterOutcome
@@ -58,44 +58,19 @@ async def _create(source: Any, *args: Any) -> list[ClusterOutcome]:
     try:
         return list(await source.create_silence(*args))
     except Exception as exc:  # the UI must get a result, not a traceback
-        return [ClusterOutcome("alertmanager", None, False, _why(exc))]
+        return [ClusterOutcome("alertmanager", None, False, why(exc))]
 
 
 async def _expire(source: Any, silence: Silence) -> ClusterOutcome:
     try:
         return await source.expire_silence(silence)
     except Exception as exc:
-        return ClusterOutcome("alertmanager", None, False, _why(exc))
-
-
-def _why(exc: Exception) -> str:
-    if isinstance(exc, SourceError):
-        return exc.message
-    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
-
-
-def _unwritable(audit: AuditLog, verb: str) -> ActionResult | None:
-    """An action whose audit record cannot be written is not sent: the failed result
-    saying so, or None when the log is writable."""
-    try:
-        audit.check()
-    except AuditError as exc:
-        return ActionResult(False, f"{verb} not sent: {exc}")
-    return None
-
-
-def _audited(audit: AuditLog, action: str, target: str, result: ActionResult,
-             detail: dict[str, Any], who: str, now: datetime) -> ActionResult:
-    try:
-        audit.record(action, target, result, detail, who=who, now=now)
-    except AuditError as exc:
-        return ActionResult(result.ok, result.summary, result.details + (f"NOT AUDITED: {exc}",))
-    return result
+        return ClusterOutcome("alertmanager", None, False, why(exc))
 
 
 async def ack(plan: AckPlan, source: Any, audit: AuditLog, clock: Clock) -> ActionResult:
     """Create the silence on every cluster. Not attempted if the audit log is unwritable."""
-    refused = _unwritable(audit, "ack")
+    refused = unwritable(audit, "ack")
     if refused is not None:
         return refused
     now = clock()
@@ -114,7 +89,7 @@ async def ack(plan: AckPlan, source: Any, audit: AuditLog, clock: Clock) -> Acti
         result = ActionResult(False, f"ack PARTLY failed: {len(bad)} of {len(outcomes)} Alertmanager clusters refused", details)
     else:
         result = ActionResult(False, f"ack FAILED: {bad[0].detail}", details)
-    return _audited(audit, "alerts.ack", plan.group_key, result, {
+    return audited(audit, "alerts.ack", plan.group_key, result, {
         "matchers": [str(m) for m in plan.matchers],
         "alerts": [a.name for a in plan.alerts],
         "ends_at": ends.isoformat(),
@@ -130,7 +105,7 @@ async def unack(group: AlertGroup, view: AlertsView, source: Any, audit: AuditLo
     acks = view.acks(group)
     if not acks:
         return ActionResult(False, "nothing to expire: the group is not acknowledged")
-    refused = _unwritable(audit, "expire")
+    refused = unwritable(audit, "expire")
     if refused is not None:
         return refused
     outcomes = [await _expire(source, s) for s in acks]
@@ -140,7 +115,7 @@ async def unack(group: AlertGroup, view: AlertsView, source: Any, audit: AuditLo
         result = ActionResult(False, f"expire FAILED on {len(bad)} of {len(outcomes)} silences", details)
     else:
         result = ActionResult(True, f"ack expired for {group.service}/{group.category}", details)
-    return _audited(audit, "alerts.unack", group.key, result, {"silences": [s.id for s in acks]}, who, clock())
+    return audited(audit, "alerts.unack", group.key, result, {"silences": [s.id for s in acks]}, who, clock())
 
 
 async def extend(group: AlertGroup, view: AlertsView, source: Any, audit: AuditLog, clock: Clock,
@@ -152,7 +127,7 @@ async def extend(group: AlertGroup, view: AlertsView, source: Any, audit: AuditL
     acks = view.acks(group)
     if not acks:
         return ActionResult(False, "nothing to extend: the group is not acknowledged")
-    refused = _unwritable(audit, "extend")
+    refused = unwritable(audit, "extend")
     if refused is not None:
         return refused
     current: Silence = acks[0]
@@ -162,10 +137,10 @@ async def extend(group: AlertGroup, view: AlertsView, source: Any, audit: AuditL
     if not all(o.ok for o in outcomes):
         details = tuple(f"{o.cluster}: FAILED: {o.detail}" for o in outcomes if not o.ok)
         result = ActionResult(False, "extend FAILED: the ack is unchanged", details)
-        return _audited(audit, "alerts.extend", group.key, result, {}, who, now)
+        return audited(audit, "alerts.extend", group.key, result, {}, who, now)
     expired = [await _expire(source, s) for s in acks]
     details = tuple(f"{o.cluster}: new silence {o.detail}" for o in outcomes) + tuple(
         f"{o.cluster}: {'expired' if o.ok else 'could not expire'} {o.detail}" for o in expired
     )
     result = ActionResult(True, f"ack extended to {ends:%H:%M} UTC", details)
-    return _audited(audit, "alerts.extend", group.key, result, {"ends_at": ends.isoformat()}, who, now)
+    return audited(audit, "alerts.extend", group.key, result, {"ends_at": ends.isoformat()}, who, now)

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from obsconsole.model import ActionResult
+from obsconsole.model import ActionResult, SourceError
 
 
 def actor() -> str:
@@ -78,3 +78,30 @@ class AuditLog:
         if not self.path.exists():
             return []
         return [json.loads(line) for line in self.path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def why(exc: Exception) -> str:
+    """A failure in one line for the user."""
+    if isinstance(exc, SourceError):
+        return exc.message
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+
+
+def unwritable(audit: AuditLog, verb: str) -> ActionResult | None:
+    """An action whose audit record cannot be written is not sent: the failed result
+    saying so, or None when the log is writable."""
+    try:
+        audit.check()
+    except AuditError as exc:
+        return ActionResult(False, f"{verb} not sent: {exc}")
+    return None
+
+
+def audited(audit: AuditLog, action: str, target: str, result: ActionResult,
+            detail: dict[str, Any], who: str, now: datetime) -> ActionResult:
+    """Record the result locally; a record that could not be written is said on it."""
+    try:
+        audit.record(action, target, result, detail, who=who, now=now)
+    except AuditError as exc:
+        return ActionResult(result.ok, result.summary, result.details + (f"NOT AUDITED: {exc}",))
+    return result

@@ -39,7 +39,7 @@ import enum
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from obsconsole.logic.sanitize import clean, to_str
 from obsconsole.model import Incident, IncidentStatus, LinkedAlert, SloBurn, TimelineEvent
@@ -254,8 +254,10 @@ def to_markdown(pm: PostMortem, now: datetime) -> str:
     return "\n".join(out)
 
 
-def describe(event: TimelineEvent) -> str:
-    """What happened in one timeline event, in words, as inert Markdown (one line)."""
+def describe(event: TimelineEvent, escape: Callable[..., str] | None = None) -> str:
+    """What happened in one timeline event, in words, as inert Markdown (one line);
+    `escape(value, limit)` makes each value inert another way (the war room: plain text)."""
+    _md = escape or _markdown
     p = _payload(event)
     kind = event.kind
     if kind == "declared":
@@ -276,10 +278,12 @@ def describe(event: TimelineEvent) -> str:
         return f"commander changed from {old} to {new}" if old else f"commander set to {new}"
     if kind == "note":
         return f"note: {_md(p.get('text'), MAX_TEXT)}"
-    if kind == "alert_linked":
-        return f"alert linked: {_md(p.get('fingerprint')) or NONE}"
-    if kind == "alert_unlinked":
-        return f"alert unlinked: {_md(p.get('fingerprint')) or NONE}"
+    if kind in ("alert_linked", "alert_unlinked"):
+        verb = "linked" if kind == "alert_linked" else "unlinked"
+        name, service = _md(p.get("name")), _md(p.get("service"))
+        if name:
+            return f"alert {verb}: {name}" + (f" ({service})" if service else "")
+        return f"alert {verb}: {_md(p.get('fingerprint')) or NONE}"
     fields = ", ".join(f"{_md(k)}={_md(_plain(v), MAX_TEXT)}" for k, v in p.items())
     return f"{_md(kind) or 'event'}: {fields}" if fields else _md(kind) or "event"
 
@@ -328,6 +332,10 @@ _NEWLINES = {ord("\r"): " ", ord("\n"): " ", 0x2028: " ", 0x2029: " ", 0x0B: " "
 
 
 def _md(value: Any, limit: int = MAX_FIELD) -> str:
+    return _markdown(value, limit)
+
+
+def _markdown(value: Any, limit: int = MAX_FIELD) -> str:
     """`value` as one line of inert Markdown: newlines become spaces and the ends are
     trimmed (a table cell would trim them anyway), control characters become their
     visible pictures (sanitize.clean), specials are escaped, and text longer than `limit`
@@ -464,6 +472,12 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
 
 def _payload(event: TimelineEvent) -> Mapping[str, Any]:
     return event.payload if isinstance(event.payload, Mapping) else {}
+
+
+def plain_text(value: Any, limit: int = MAX_FIELD) -> str:
+    """`value` as one line of plain text (control characters shown as pictures, long
+    text cut): describe()'s escape for a terminal, where the widget makes it inert."""
+    return clean(_plain(value) if value is not None else "", limit)
 
 
 def _plain(value: Any) -> Any:

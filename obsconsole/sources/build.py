@@ -24,6 +24,7 @@ from obsconsole.sources.base import (
 )
 
 if TYPE_CHECKING:
+    from obsconsole.sources.pagerduty import PagerDuty
     from obsconsole.config import Context
     from obsconsole.sources.demo import DemoPlatform
 
@@ -91,6 +92,8 @@ class Sources:
     demo: DemoPlatform | None = None
     #: configured backends no pane uses yet (listed by `check`)
     others: list[Missing] = field(default_factory=list)
+    #: PagerDuty's Events v2 API, when the context mirrors incidents there
+    pagerduty: PagerDuty | None = None
     #: the source of each pane added to the registry beyond the six above (a pane on an
     #: existing backend needs no field here)
     more: dict[str, object] = field(default_factory=dict)
@@ -108,7 +111,7 @@ class Sources:
         """Each backend object once (one object may serve several panes)."""
         seen: dict[int, object] = {}
         for s in (self.infra, self.latency, self.slo, self.alerts, self.errors, self.security, self.incidents,
-                  *self.more.values(), *self.others):
+                  *self.more.values(), *self.others, *([self.pagerduty] if self.pagerduty else [])):
             seen.setdefault(id(s), s)
         return list(seen.values())
 
@@ -187,11 +190,18 @@ def build_sources(ctx: Context, clock: Clock, *, elapsed_s: float = 0.0) -> Sour
             )
     extra = [
         Missing("unsupported", "", name, backend_target(getattr(ctx.backends, name)))
-        for name in ("jaeger", "postgres", "pagerduty")
+        for name in ("jaeger", "postgres")
         if getattr(ctx.backends, name)
     ]
+    pagerduty = None
+    if ctx.backends.pagerduty is not None:
+        from obsconsole.sources.pagerduty import PagerDuty
+
+        pd = ctx.backends.pagerduty
+        pagerduty = PagerDuty(pd.routing_key, url=pd.url, timeout_s=pd.timeout_s)
     typed = {k: v for k, v in per_pane.items() if k in _TYPED}
-    return Sources(**typed, others=extra, more={k: v for k, v in per_pane.items() if k not in _TYPED})
+    return Sources(**typed, others=extra, more={k: v for k, v in per_pane.items() if k not in _TYPED},
+                   pagerduty=pagerduty)
 
 
 def backend_target(backend: Any) -> str:

@@ -81,6 +81,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("alerts.extend", "e", "extend_ack", "alerts: Extend acknowledgement", "Extend the selected group's ack by the ack duration from now", scope="alerts", mutating=True, show=True, label="Extend"),
     ActionSpec("alerts.declare", "i", "declare", "incident: Declare from alerts", "Declare an incident from the selected alert group (title, severity and services prefilled, its alerts linked), after a confirmation", scope="alerts", mutating=True, show=True, label="Incident"),
     ActionSpec("alerts.service", "s", "show_service", "alerts: Show the service's errors and latency", "Filter the error stream to the selected group's service and select it in the latency pane", scope="alerts", show=True, label="Service"),
+    # ---- incidents pane
+    ActionSpec("incidents.war-room", "w", "war_room", "incident: Open the war room", "Open the war room of the selected incident: its clocks, timeline, linked alerts, errors, latency and SLO budget", scope="incidents", show=True, label="War room"),
+    # ---- war room (mutating: hidden by --readonly; each is audited)
+    ActionSpec("warroom.note", "n", "note", "war room: Add a note", "Add a note to the incident's timeline", scope="warroom", mutating=True, show=True, label="Note"),
+    ActionSpec("warroom.status", "S", "status", "war room: Change status", "Move the incident on: investigating, identified, monitoring, resolved (reopening asks why)", scope="warroom", mutating=True, show=True, label="Status"),
+    ActionSpec("warroom.commander", "c", "commander", "war room: Set commander", "Name the incident commander (you, by default): acknowledges the incident and stops its escalation", scope="warroom", mutating=True, show=True, label="Commander"),
+    ActionSpec("warroom.severity", "v", "severity", "war room: Change severity", "Raise or lower the incident's severity", scope="warroom", mutating=True, show=True, label="Severity"),
+    ActionSpec("warroom.link", "L", "link", "war room: Link alerts", "Link the firing alerts of the incident's services not linked yet", scope="warroom", mutating=True, show=True, label="Link"),
+    ActionSpec("warroom.unlink", "U", "unlink", "war room: Unlink the selected alert", "Unlink the alert under the cursor in the linked alerts", scope="warroom", mutating=True, show=True, label="Unlink"),
+    ActionSpec("warroom.back", "escape", "back", "war room: Back to the overview", "Leave the war room (obsconsole incident: quit)", scope="warroom", palette=False, show=True, label="Back"),
     # ---- error stream pane
     ActionSpec("errors.level", "l", "cycle_level", "errors: Cycle level filter", "Show the configured levels, FATAL, ERROR, or WARN and above", scope="errors", show=True, label="Level"),
     ActionSpec("errors.service", "s", "cycle_service", "errors: Cycle service filter", "Show every service seen in the last hour, one at a time, then all", scope="errors", show=True, label="Service"),

@@ -27,7 +27,7 @@ from obsconsole.actions.audit import AuditLog
 from obsconsole.config import Config
 from obsconsole.locations import default_audit_log
 from obsconsole.logic.sanitize import clean
-from obsconsole.model import ActionResult, AlertsView, Health, Severity, Snapshot
+from obsconsole.model import ActionResult, AlertsView, Health, Severity, Snapshot, SourceError
 from obsconsole.panes import BY_ID
 from obsconsole.session import Session, pane_health
 from obsconsole.sources.build import Missing, Sources
@@ -42,6 +42,7 @@ from obsconsole.ui.messages import (
     LogQueryChanged,
     PanePauseToggled,
     ServiceShown,
+    WarRoomRequested,
 )
 from obsconsole.ui.commands import ActionsProvider
 from obsconsole.ui.panes import PANE_CLASSES
@@ -311,8 +312,12 @@ class ObsConsoleApp(App[None]):
         keymap: str | None = None,
         refresh_s: float | None = None,
         demo_elapsed_s: float = 0.0,
+        war_room: int | str | None = None,
     ) -> None:
         super().__init__(driver_class=terminal_driver())
+        #: `obsconsole incident [ID]`: the incident whose war room opens at start
+        #: ("latest": the most recent open one)
+        self.war_room = war_room
         self.config = config
         self.ctx = config.context
         self.clock: Clock = clock or utc_now
@@ -364,6 +369,32 @@ class ObsConsoleApp(App[None]):
         self.run_worker(self.session.follow_incidents(), name="incident store listener", group="session",
                         exit_on_error=False)
         self.set_interval(1.0, self._tick)
+        if self.war_room is not None:
+            self.run_worker(self._open_war_room_at_start(), name="war room", group="session", exit_on_error=False)
+
+    async def _open_war_room_at_start(self) -> None:
+        """`obsconsole incident [ID]`: the war room over the overview; escape quits."""
+        incident_id = self.war_room
+        if incident_id == "latest":
+            try:
+                latest = await self.session.latest_open_incident()
+            except SourceError as exc:
+                self.exit(return_code=3, message=f"obsconsole incident: the incident store: {exc.message}")
+                return
+            if latest is None:
+                self.exit(return_code=3, message="obsconsole incident: no open incident (obsconsole incident list --all)")
+                return
+            incident_id = latest.id
+        self.open_war_room(int(incident_id), standalone=True)
+
+    def open_war_room(self, incident_id: int, *, standalone: bool = False) -> None:
+        from obsconsole.ui.screens.warroom import WarRoomScreen
+
+        if isinstance(self.sources.incidents, Missing) or "incidents" not in self.queries:
+            self.notify("The war room needs an incident store; this context has none (incidents: {dsn: ...}).",
+                        severity="warning")
+            return
+        self.push_screen(WarRoomScreen(incident_id, standalone=standalone))
 
     async def on_unmount(self) -> None:
         self._restore_terminal_title()
@@ -639,8 +670,28 @@ class ObsConsoleApp(App[None]):
             self.notify("Declaring needs an incident store; this context has none (incidents: {dsn: ...}).",
                         severity="warning")
             return
-        self.run_worker(self._incident_action(declare(message.plan, source, self.audit, self.clock)),
+        self.run_worker(self._incident_action(declare(message.plan, source, self.audit, self.clock,
+                                                      self.sources.pagerduty)),
                         name="declare", group="alerts-action", exclusive=True, exit_on_error=False)
+
+    def on_war_room_requested(self, message: WarRoomRequested) -> None:
+        self.open_war_room(message.incident_id)
+
+    def incident_change(self, change: Any, after: Callable[[], None] | None = None) -> None:
+        """A change to an incident from the war room: audited, mirrored to PagerDuty when
+        configured, reported (FAILED when the store did not take it), then read again."""
+        from obsconsole.actions.incidents import Context, change as run_change
+
+        ctx = Context(self.sources.incidents, self.audit, self.clock, self.sources.pagerduty)
+
+        async def work() -> ActionResult:
+            try:
+                return await self._incident_action(run_change(change, ctx))
+            finally:
+                if after is not None:
+                    after()
+
+        self.run_worker(work(), name=change.words, group="alerts-action", exit_on_error=False)
 
     async def _incident_action(self, action: Awaitable[ActionResult]) -> ActionResult:
         result = await action
@@ -666,8 +717,17 @@ class ObsConsoleApp(App[None]):
     def keymap_keys(self, spec: ActionSpec) -> str:
         return self.keymap_bindings.get(spec.id, spec.key)
 
+    def _war_room(self) -> Any:
+        from obsconsole.ui.screens.warroom import WarRoomScreen
+
+        return self.screen if isinstance(self.screen, WarRoomScreen) else None
+
     def palette_actions(self) -> list[ActionSpec]:
-        return [a for a in available(self.readonly) if a.palette]
+        """What the palette offers here: in the war room its own actions and the app's;
+        elsewhere everything but the war room's."""
+        in_war_room = self._war_room() is not None
+        return [a for a in available(self.readonly) if a.palette
+                and (a.scope == "warroom" or a.scope == "app" if in_war_room else a.scope != "warroom")]
 
     async def run_spec(self, spec: ActionSpec) -> None:
         """Run an action-table row from the palette on the widget its scope names."""
@@ -676,6 +736,8 @@ class ObsConsoleApp(App[None]):
         target: Any
         if spec.scope == "app":
             target = self
+        elif spec.scope == "warroom":
+            target = self._war_room()
         elif spec.scope == "overview":
             target = screen
         elif spec.scope == "pane":

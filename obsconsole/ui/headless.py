@@ -19,6 +19,10 @@ class Capture:
     svg: str
     text: str
     snapshots: dict[str, Snapshot[Any]]
+    #: `snapshot --incident`: why the war room could not show the incident ("" if it
+    #: could), and the incident's monitoring-plugin code
+    war_room_problem: str = ""
+    war_room_code: int = 3
 
 
 def screen_text(app: ObsConsoleApp) -> str:
@@ -51,6 +55,34 @@ async def capture(app: ObsConsoleApp, size: tuple[int, int], timeout_s: float) -
         for pane in app.overview.panes():
             pane.rerender()
         await pilot.pause()
+        problem, code = "", 3
+        if app.war_room is not None:
+            problem, code = await _war_room_ready(app, pilot, timeout_s)
         svg = app.export_screenshot(title=f"obsconsole · {app.ctx.name}")
         text = screen_text(app)
-        return Capture(svg, text, app.hub.snapshots())
+        return Capture(svg, text, app.hub.snapshots(), problem, code)
+
+
+async def _war_room_ready(app: ObsConsoleApp, pilot: Any, timeout_s: float) -> tuple[str, int]:
+    """Wait (up to `timeout_s`) for the war room to have read its incident and its SLO
+    budget; (problem, exit code)."""
+    import time
+
+    from obsconsole.export import incident_health
+    from obsconsole.ui.screens.warroom import WarRoomScreen
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        screen = app.screen
+        if isinstance(screen, WarRoomScreen) and (screen.incident is not None or screen.problem) and not screen._loading:
+            break
+        await pilot.pause(0.05)
+    screen = app.screen
+    if not isinstance(screen, WarRoomScreen):
+        return "the war room did not open (no such incident, or no incident store)", 3
+    if screen.incident is None:
+        return screen.problem or f"not read in {timeout_s:g} s", 3
+    await screen._measure_burn()
+    screen.render_all()
+    await pilot.pause()
+    return "", int(incident_health(screen.incident))

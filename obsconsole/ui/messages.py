@@ -84,3 +84,11 @@ class AlertActionRequested(Message):
     def __init__(self, run: AlertAction) -> None:
         super().__init__()
         self.run = run
+
+
+class WarRoomRequested(Message):
+    """Open the war room of one incident (the incidents pane's `w`)."""
+
+    def __init__(self, incident_id: int) -> None:
+        super().__init__()
+        self.incident_id = incident_id

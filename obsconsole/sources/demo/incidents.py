@@ -58,16 +58,19 @@ class DemoIncidents:
         if u >= PICKED_UP_AFTER_S and "picked up" not in self._done and 1 in self._incidents:
             self._done.add("picked up")
             at = self._start + timedelta(seconds=PICKED_UP_AFTER_S)
-            self._scripted(1, at, status=IncidentStatus.IDENTIFIED, commander=ENGINEER)
+            current = self._incidents[1]
+            if current.status is IncidentStatus.INVESTIGATING and current.commander is None:
+                self._scripted(1, at, status=IncidentStatus.IDENTIFIED, commander=ENGINEER)
             self.note(at, ENGINEER, 1, "supabase-db connection pool exhausted; raising the pool size")
         if u >= MONITORING_AFTER_S and "monitoring" not in self._done and 1 in self._incidents:
             self._done.add("monitoring")
             at = self._start + timedelta(seconds=MONITORING_AFTER_S)
-            if self._incidents[1].status is not IncidentStatus.RESOLVED:
+            if self._incidents[1].status is IncidentStatus.IDENTIFIED:
                 self._scripted(1, at, status=IncidentStatus.MONITORING)
 
     def _scripted(self, incident_id: int, at: datetime, **change: Any) -> None:
-        """A scripted step: skipped if what a user did meanwhile makes it meaningless."""
+        """A scripted step (taken only while nobody has moved the incident elsewhere:
+        what a user does through the console stays on top)."""
         try:
             self.update(at, ENGINEER, incident_id, self._incidents[incident_id].version, **change)
         except ValueError:

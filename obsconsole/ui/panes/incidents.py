@@ -9,18 +9,27 @@ from typing import Any, Iterable, Sequence
 from rich.text import Text
 
 from obsconsole.logic.sanitize import inert_cell
+from obsconsole.logic.warroom import STALE_AFTER_S
 from obsconsole.model import Health, IncidentsView, IncidentStatus
+from obsconsole.ui.actions import bindings
 from obsconsole.ui.formats import SEVERITY_SHORT, human_age
+from obsconsole.ui.messages import WarRoomRequested
 from obsconsole.ui.panes.base import Column, Pane
 from obsconsole.ui.widgets.table import Row
-
-#: no update for this long: the row says "stale"
-STALE_AFTER_S = 30 * 60
 
 
 class IncidentsPane(Pane):
     pane_id = "incidents"
     wide = True
+    BINDINGS = bindings("pane") + bindings("incidents")
+
+    def action_war_room(self) -> None:
+        """`w`: the selected incident's war room."""
+        key = self.table.selected_key()
+        if key is None or not key.isdigit():
+            self.app.notify("Select an incident first.", severity="warning")
+            return
+        self.post_message(WarRoomRequested(int(key)))
 
     def columns(self) -> Sequence[Column]:
         return [
