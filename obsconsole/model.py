@@ -603,8 +603,11 @@ class IncidentSummary:
     """An open incident as the incidents pane lists it."""
 
     incident: Incident
-    #: alerts linked to it (fingerprints)
+    #: how many alerts are linked to it
     linked_alerts: int
+    #: their fingerprints (the alerts pane stops a linked group's escalation clock once
+    #: the incident is acknowledged)
+    fingerprints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,14 @@ KEYS: dict[str, str] = {
     "errors.copy": "y",
     "security.top": "t",
     "table.detail": "Enter",
+    "incidents.war-room": "w",
+    "warroom.note": "n",
+    "warroom.status": "S",
+    "warroom.commander": "c",
+    "warroom.severity": "v",
+    "warroom.link": "L",
+    "warroom.unlink": "U",
+    "warroom.back": "Escape",
     "table.down": "Down",
     "table.up": "Up",
     "table.page-down": "PageDown",
@@ -310,7 +318,7 @@ class Box:
 
 _PANE_TITLE = re.compile(r"^([1-7]) (" + "|".join(re.escape(t) for t in PANES.values()) + ")")
 _ERROR_ROW = re.compile(r"^\s?(\d\d:\d\d:\d\d)\s+(FATAL|ERROR|WARN|INFO|DEBUG)\s+(\S+)")
-_ALERT_ROW = re.compile(r"^\s?(CRIT|HIGH|MED|LOW|INFO)\s+(.+?)\s{2,}(\S+)\s+(active|unrouted|part-ack|acked\b.*?)\s*$")
+_ALERT_ROW = re.compile(r"^\s?(CRIT|HIGH|MED|LOW|INFO)\s+(.+?)\s{2,}(\S+)\s+(active|unrouted|part-ack|acked\b.*?|esc [0-9:]+|incident #[0-9]+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -393,8 +401,14 @@ class Screen:
                 return "ack"
             if box.title.startswith("Declare an incident"):
                 return "declare"
+            if box.title.startswith("war room"):
+                return "war room"
             return "detail"
         return None
+
+    def has_box(self, prefix: str) -> bool:
+        """A box (pane, dialog or war room part) whose title starts with `prefix`."""
+        return any(b.title.startswith(prefix) for b in self.boxes())
 
     def modal_box(self) -> Box | None:
         return next((b for b in self.boxes() if not _PANE_TITLE.match(b.title)), None)
@@ -641,6 +655,8 @@ class Walk:
     env: dict[str, str]
     problems: list[Problem] = field(default_factory=list)
     pressed: set[str] = field(default_factory=set)
+    #: the war room was walked through (once per walk)
+    war_room_done: bool = False
     follow_checks: int = 0
     follow_checks_in_burst: int = 0
     held_checks: int = 0
@@ -1032,6 +1048,50 @@ class Walk:
             self.step("alert pane keys", lambda: self.alert_keys(k), n)
         elif n == 6:
             self.step("security pane keys", self.security_keys, n)
+        elif n == 7 and not self.war_room_done:
+            self.step("war room keys", self.war_room_keys, n)
+
+    def war_room_keys(self) -> None:
+        """w on the open incident: its war room; every key of it once (each change a
+        toast: Done, or FAILED when the demo's script changed the incident first), then
+        escape back to the overview."""
+        box = self.look().pane(7)
+        if box is None or any("no open incident" in line for line in box.inner):
+            return  # not declared yet: the next round comes back
+        self.press("table.top", 7)
+        self.press("incidents.war-room", 7)
+        self.check("war room", "w: the war room", lambda s: s.has_box("war room · incident #") and s.has_box("timeline"))
+        note = f"walk note {self.name}"
+        asks = (("warroom.note", "Note on incident", note, "note added"),
+                ("warroom.status", "Status of incident", "", "status "),
+                ("warroom.commander", "Commander of incident", "", "commander →"),
+                ("warroom.severity", "Severity of incident", "", "severity "))
+        for binding, title, text, toast in asks:
+            self.press(binding)
+            self.check("war room", f"{KEYS[binding]}: the dialog “{title}”", lambda s, t=title: s.has_box(t))
+            if text:
+                self.term.type(text)
+            self.term.send("Enter")
+            self.war_room_toast(binding, toast)
+        self.check("war room", "the note on the timeline", lambda s: f"note: {note}" in s.plain, TOAST_TIMEOUT_S)
+        self.press("warroom.link")
+        self.war_room_toast("warroom.link", ("linked", "left to link"))
+        self.term.send("Tab")  # to the linked alerts
+        self.press("warroom.unlink")
+        self.war_room_toast("warroom.unlink", ("unlinked", "Select a linked alert"))
+        self.press("warroom.back")
+        self.check("war room", "escape: back to the overview", lambda s: s.pane(7) is not None and not s.has_box("war room"))
+        self.war_room_done = True
+
+    def war_room_toast(self, binding: str, words: str | tuple[str, ...]) -> None:
+        """The toast an action's result shows (Done, or FAILED: the demo's script may
+        change the incident first), then escape dismisses it and the war room stays."""
+        words = (words,) if isinstance(words, str) else words
+        self.check("war room", f"{KEYS[binding]}: its toast ({' / '.join(words)})",
+                   lambda s: any(w in s.toasts() for w in words), TOAST_TIMEOUT_S)
+        self.press("warroom.back")
+        self.check("war room", "escape: the toasts dismissed, still in the war room",
+                   lambda s: not s.has_toast_edge() and s.has_box("war room · incident #"))
 
     def navigate(self, n: int) -> None:
         for binding in NAVIGATION:

@@ -63,7 +63,7 @@ def mirror_action(before: Incident, after: Incident) -> str | None:
         return "resolve"
     if before.status is IncidentStatus.RESOLVED and after.status is not IncidentStatus.RESOLVED:
         return "trigger"
-    if before.acknowledged_at is None and after.acknowledged_at is not None:
+    if after.acknowledged_at is not None:
         return "acknowledge"
     return None
 

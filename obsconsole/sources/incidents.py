@@ -242,9 +242,10 @@ class IncidentStore:
         """IncidentSource: the open incidents with their linked alert counts, one query."""
         async def work(conn: Any) -> IncidentsView:
             rows = await conn.fetch(
-                f"SELECT {_COLUMNS}, (SELECT count(*) FROM incident_alerts a WHERE a.incident_id = i.id) AS linked"
-                f" FROM incidents i WHERE status <> 'resolved' ORDER BY created_at DESC, id DESC LIMIT 1000")
-            return IncidentsView(tuple(IncidentSummary(_incident(r), int(r["linked"])) for r in rows))
+                f"SELECT {_COLUMNS}, ARRAY(SELECT fingerprint FROM incident_alerts a WHERE a.incident_id = i.id"
+                f" ORDER BY fingerprint) AS linked FROM incidents i WHERE status <> 'resolved'"
+                f" ORDER BY created_at DESC, id DESC LIMIT 1000")
+            return IncidentsView(tuple(IncidentSummary(_incident(r), len(r["linked"]), tuple(r["linked"])) for r in rows))
 
         return await self._run(work)  # type: ignore[no-any-return]
 

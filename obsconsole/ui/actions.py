@@ -90,7 +90,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("warroom.severity", "v", "severity", "war room: Change severity", "Raise or lower the incident's severity", scope="warroom", mutating=True, show=True, label="Severity"),
     ActionSpec("warroom.link", "L", "link", "war room: Link alerts", "Link the firing alerts of the incident's services not linked yet", scope="warroom", mutating=True, show=True, label="Link"),
     ActionSpec("warroom.unlink", "U", "unlink", "war room: Unlink the selected alert", "Unlink the alert under the cursor in the linked alerts", scope="warroom", mutating=True, show=True, label="Unlink"),
-    ActionSpec("warroom.back", "escape", "back", "war room: Back to the overview", "Leave the war room (obsconsole incident: quit)", scope="warroom", palette=False, show=True, label="Back"),
+    ActionSpec("warroom.back", "escape", "back", "war room: Back to the overview", "Dismiss the toasts, else leave the war room (obsconsole incident: quit)", scope="warroom", palette=False, show=True, label="Back"),
     # ---- error stream pane
     ActionSpec("errors.level", "l", "cycle_level", "errors: Cycle level filter", "Show the configured levels, FATAL, ERROR, or WARN and above", scope="errors", show=True, label="Level"),
     ActionSpec("errors.service", "s", "cycle_service", "errors: Cycle service filter", "Show every service seen in the last hour, one at a time, then all", scope="errors", show=True, label="Service"),

@@ -46,6 +46,7 @@ from obsconsole.ui.messages import (
 )
 from obsconsole.ui.commands import ActionsProvider
 from obsconsole.ui.panes import PANE_CLASSES
+from obsconsole.ui.panes.alerts import AlertsPane
 from obsconsole.ui.panes.base import Pane, RoomChanged
 from obsconsole.ui.widgets.table import same_cell
 from obsconsole.ui.panes.errors import ErrorsPane
@@ -479,11 +480,21 @@ class ObsConsoleApp(App[None]):
         query = self.queries[message.key]
         retry_in_s = self.hub.retry_delay_s(message.key) if message.snapshot.error is not None else None
         pane.show_snapshot(message.snapshot, pane_health(query, message.snapshot), self.clock(), retry_in_s)
+        if message.key == "incidents" and message.snapshot.has_value:
+            alerts = self.overview.pane("alerts")
+            if isinstance(alerts, AlertsPane):
+                alerts.set_incidents(message.snapshot.value)
         if not self.overview.single:
             self.overview.apply_layout()
         self.overview.refresh_tabs()
         self.refresh_header()
         self._tell()
+        if self.war_room is None:
+            self.populated()
+
+    def populated(self) -> None:
+        """Once every pane holds its first result (and, for `obsconsole incident`, the war
+        room has read its incident): the ready file, after that frame is out."""
         if not self._ready_written and all(self.hub.has_result(k) for k in self.queries):
             self._ready_written = True
             self.call_after_refresh(self._write_ready_file)

@@ -164,7 +164,8 @@ class DemoIncidents:
         return tuple(found)
 
     def view(self) -> IncidentsView:
-        return IncidentsView(tuple(IncidentSummary(i, len(self._links.get(i.id, ()))) for i in self.list()))
+        return IncidentsView(tuple(IncidentSummary(i, len(self._links.get(i.id, ())), tuple(sorted(self._links.get(i.id, ()))))
+                                   for i in self.list()))
 
     def linked(self, incident_id: int) -> tuple[LinkedAlert, ...]:
         self.get(incident_id)

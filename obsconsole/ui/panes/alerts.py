@@ -15,9 +15,9 @@ from typing import Any, Iterable, Sequence
 from rich.text import Text
 
 from obsconsole.actions import ack as ack_actions
-from obsconsole.logic import incidents, lifecycle, silences
+from obsconsole.logic import incidents, lifecycle, silences, warroom
 from obsconsole.logic.sanitize import inert
-from obsconsole.model import AlertGroup, AlertsView, Health, Severity
+from obsconsole.model import AlertGroup, AlertsView, Health, IncidentsView, Severity
 from obsconsole.ui.actions import bindings
 from obsconsole.ui.messages import AlertActionRequested, IncidentDeclareRequested, ServiceShown
 from obsconsole.ui.panes.base import Column, Pane
@@ -33,6 +33,8 @@ class AlertsPane(Pane):
     BINDINGS = bindings("pane") + bindings("alerts")
 
     pane_id = "alerts"
+    #: fingerprint → (incident id, acknowledged) of the open incidents' linked alerts
+    incident_links: dict[str, tuple[int, bool]] = {}
     wide = True
 
     def columns(self) -> Sequence[Column]:
@@ -66,6 +68,11 @@ class AlertsPane(Pane):
                 status = Text("part-ack", style=p.health(Health.WARNING))
             elif incidents.is_unrouted(g, self.ctx.channels, now):
                 status = Text("unrouted", style=p.health(Health.WARNING))
+            elif (incident := self._incident_of(g)) is not None and incident[1]:
+                # its incident is acknowledged: escalation stopped, someone is on it
+                status = Text(f"incident #{incident[0]}", style=p.health(Health.OK))
+            elif (step := warroom.group_escalation(g, self.ctx.channels, now)) is not None:
+                status = Text(f"esc {silences.countdown(step.in_s)}", style=p.health(Health.WARNING))
             else:
                 status = Text("active")
             what.truncate(self.width_of("alert"), overflow="ellipsis")
@@ -76,6 +83,21 @@ class AlertsPane(Pane):
                 Text(human_age(max(0.0, (now - g.first_at).total_seconds())), justify="right"),
                 status,
             ]
+
+    def set_incidents(self, view: IncidentsView | None) -> None:
+        """The open incidents (from the App, on each incidents update): a group linked
+        to an acknowledged one has its escalation stopped."""
+        links: dict[str, tuple[int, bool]] = {}
+        for s in view.incidents if view else ():
+            for fp in s.fingerprints:
+                links.setdefault(fp, (s.incident.id, s.incident.acknowledged_at is not None))
+        if links != self.incident_links:
+            self.incident_links = links
+            self.rerender()
+
+    def _incident_of(self, group: AlertGroup) -> tuple[int, bool] | None:
+        found = [self.incident_links[a.fingerprint] for a in group.alerts if a.fingerprint in self.incident_links]
+        return max(found, key=lambda f: (f[1], -f[0])) if found else None
 
     def summary(self, value: AlertsView) -> str:
         if not value.groups:
@@ -98,7 +120,8 @@ class AlertsPane(Pane):
         super().refresh_status(now)
         # ack countdowns tick: redraw (only the changed cells are sent)
         view = self.view
-        if view is not None and any(view.acks(g) for g in view.groups):
+        if view is not None and view.groups:
+            # ack countdowns and escalation clocks tick
             self.rerender()
 
     def detail(self, key: str) -> tuple[str, list[tuple[str, Any]]] | None:

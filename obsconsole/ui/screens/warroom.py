@@ -203,6 +203,8 @@ class WarRoomScreen(Screen[None]):
         self._render_errors()
         self._render_services()
         self._render_security()
+        if self.incident is not None and self.standalone:
+            self.oc.populated()
 
     def _render_header(self) -> None:
         header = self.query_one("#wr-header", Static)
@@ -257,12 +259,12 @@ class WarRoomScreen(Screen[None]):
 
     def _render_timeline(self) -> None:
         table = self.query_one("#wr-timeline", PaneTable)
-        width = _rest(table, 8, 16)
+        width = _rest(table, 8, 14)
         rows: list[Row] = []
         for e in self.events[-TIMELINE_ROWS:]:
-            rows.append((str(e.id), [Text(_hms(e.at), style="dim"), inert_cell(e.actor, 16),
+            rows.append((str(e.id), [Text(_hms(e.at), style="dim"), inert_cell(e.actor, 14),
                                      inert_cell(describe(e, plain_text), width)]))
-        table.replace_rows([("time", 8), ("who", 16), ("what", width)], rows)
+        table.replace_rows([("time", 8), ("who", 14), ("what", width)], rows)
         if not self.problem:
             table.border_subtitle = f"{len(self.events)} events"
         else:
@@ -275,16 +277,15 @@ class WarRoomScreen(Screen[None]):
         groups = self._groups()
         state = warroom.firing(self.linked, groups)
         p = self.oc.palette
-        width = _rest(table, 4, 8, 12)
+        width = _rest(table, 4, 8)
         rows: list[Row] = []
         for a in self.linked:
             st = state[a.fingerprint]
             style = p.health(Health.CRITICAL) if st == "firing" else ("dim" if st == "resolved" else "")
             sev = SEVERITY_SHORT.get(a.severity, a.severity[:4].upper()) if a.severity else "?"
-            rows.append((a.fingerprint, [Text(str(sev)), Text(st, style=style),
-                                         inert_cell(a.service or "?", 12),
-                                         inert_cell(a.name or a.fingerprint, width)]))
-        table.replace_rows([("sev", 4), ("state", 8), ("service", 12), ("alert", width)], rows)
+            what = " · ".join(x for x in (a.service, a.name or a.fingerprint) if x)
+            rows.append((a.fingerprint, [Text(str(sev)), Text(st, style=style), inert_cell(what, width)]))
+        table.replace_rows([("sev", 4), ("state", 8), ("alert", width)], rows)
         firing = sum(1 for s in state.values() if s == "firing")
         table.border_subtitle = f"{firing} firing of {len(self.linked)}" if self.linked else "none linked: L links"
 
@@ -341,6 +342,11 @@ class WarRoomScreen(Screen[None]):
         return True
 
     def action_back(self) -> None:
+        """escape: dismiss the toasts first (they cover the right-hand column), then
+        leave (quit, when opened by `obsconsole incident`)."""
+        if self.query("Toast"):
+            self.app.clear_notifications()
+            return
         if self.standalone:
             self.app.exit()
         else:
