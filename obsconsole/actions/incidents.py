@@ -63,7 +63,7 @@ def mirror_action(before: Incident, after: Incident) -> str | None:
         return "resolve"
     if before.status is IncidentStatus.RESOLVED and after.status is not IncidentStatus.RESOLVED:
         return "trigger"
-    if after.acknowledged_at is not None:
+    if before.acknowledged_at is None and after.acknowledged_at is not None:
         return "acknowledge"
     return None
 
@@ -75,7 +75,7 @@ async def _mirror(ctx: Context, action: str | None, incident: Incident) -> tuple
 
     key = dedup_key(incident.id)
     try:
-        await ctx.mirror.send(action, key, summary=f"#{incident.id} {incident.title}",
+        await ctx.mirror.send(action, key, summary=incident.title,
                               severity=PD_SEVERITY[incident.severity.value],
                               custom_details={"services": list(incident.services), "status": incident.status.value})
     except (SourceError, ValueError) as exc:

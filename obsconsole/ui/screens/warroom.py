@@ -259,12 +259,12 @@ class WarRoomScreen(Screen[None]):
 
     def _render_timeline(self) -> None:
         table = self.query_one("#wr-timeline", PaneTable)
-        width = _rest(table, 8, 14)
+        width = _rest(table, 8, 15)
         rows: list[Row] = []
         for e in self.events[-TIMELINE_ROWS:]:
-            rows.append((str(e.id), [Text(_hms(e.at), style="dim"), inert_cell(e.actor, 14),
+            rows.append((str(e.id), [Text(_hms(e.at), style="dim"), inert_cell(e.actor, 15),
                                      inert_cell(describe(e, plain_text), width)]))
-        table.replace_rows([("time", 8), ("who", 14), ("what", width)], rows)
+        table.replace_rows([("time", 8), ("who", 15), ("what", width)], rows)
         if not self.problem:
             table.border_subtitle = f"{len(self.events)} events"
         else:
