@@ -51,8 +51,8 @@ async def test_w_on_the_incident_opens_its_war_room_with_its_clocks_timeline_and
         ]
         what = [r.split(" ", 2)[2] for r in table_rows(app, "wr-timeline")]
         assert what[0].startswith("declared: aigym-api: API error rate")
-        assert what[1].startswith("alert linked: APIResponseTimeHigh (aigy") and len(what) == 3
-        assert what[2].startswith("alert linked: APIErrorRateHigh (aigym")
+        assert what[1].startswith("alert linked: APIResponseTimeHigh (") and len(what) == 3
+        assert what[2].startswith("alert linked: APIErrorRateHigh (aig")
         assert {r.split(" ", 2)[1] for r in table_rows(app, "wr-timeline")} == {"oncall-bot@demo"}
         assert table_rows(app, "wr-alerts") == ["MED firing aigym-api · APIResponseTim…",
                                                 "HIGH firing aigym-api · APIErrorRateH…"]
