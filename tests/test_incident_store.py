@@ -12,7 +12,8 @@ from typing import Iterator
 
 import pytest
 
-from obsconsole.model import IncidentConflict, IncidentStatus, Severity, SourceError
+from obsconsole.actions.audit import actor
+from obsconsole.model import IncidentConflict, IncidentStatus, LinkedAlert, Severity, SourceError
 from obsconsole.sources.incidents import IncidentStore
 from tests.pg import PASSWORD, Postgres, missing
 from tests.stack import under_ci
@@ -295,3 +296,76 @@ async def test_a_change_from_the_command_line_is_on_the_consoles_screen_within_a
         cli(str(config), "incident", "update", out.strip(), "--status", "monitoring")
         await wait_until(pilot, lambda: any("monitoring" in row for row in table()) and "STALE" not in title(),
                          "caught up after the restart, without a restart of the console", 15)
+
+
+async def test_two_consoles_war_rooms_see_each_others_changes_and_survive_a_restart(pg: Postgres, dsn: str, tmp_path) -> None:
+    """The war room of one incident in a console, changes from the command line (a second
+    console): each is on the war room's timeline by NOTIFY; with the store stopped the
+    war room says so and a note from it FAILS; started again, it catches up by itself
+    with every event once."""
+    from obsconsole.config import load_config
+    from obsconsole.ui.app import ObsConsoleApp
+    from obsconsole.ui.screens.warroom import WarRoomScreen
+    from tests.helpers import WIDE, running, wait_until
+
+    store = await opened(dsn, "ben@b")
+    incident = await store.declare("Checkout down", Severity.CRITICAL, ["aigym-api"],
+                                   alerts=[LinkedAlert("fp1", "APIErrorRateHigh", "aigym-api", "high")])
+    await store.aclose()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"audit_log: {tmp_path / 'audit.jsonl'}\ncontexts:\n  prod:\n    incidents: {{dsn: '{dsn}'}}\n")
+    app = ObsConsoleApp(load_config(str(config), environ={}), war_room=incident.id)
+
+    def timeline() -> list[str]:
+        screen = app.screen
+        return [f"{e.actor} {e.kind}" for e in screen.events] if isinstance(screen, WarRoomScreen) else []
+
+    def header() -> str:
+        return str(app.screen.query_one("#wr-header").render()) if isinstance(app.screen, WarRoomScreen) else ""
+
+    async with running(app, WIDE) as pilot:
+        await wait_until(pilot, lambda: timeline() == ["ben@b declared", "ben@b alert_linked"], "the war room", 10)
+        assert "NOT ACKNOWLEDGED" in header()
+        code, _, err = cli(str(config), "incident", "update", str(incident.id), "--commander", "ana", "--note", "on it")
+        assert (code, err) == (0, "")
+        await wait_until(pilot, lambda: len(timeline()) == 4, "the CLI's changes on the timeline", 5)
+        assert timeline()[2:] == [f"{actor()} commander", f"{actor()} note"]
+        assert "commander ana" in header() and "acknowledged after" in header()
+
+        pg.stop()
+        app.screen.load()
+        await wait_until(pilot, lambda: "incident store: " in header(), "the war room says the store is down", 15)
+        await pilot.press("n", *"while down", "enter")
+        await wait_until(pilot, lambda: any(n.title == "FAILED" and "nothing was written" in n.message
+                                            for n in app._notifications), "the note FAILED", 15)
+        pg.start()
+        cli(str(config), "incident", "update", str(incident.id), "--status", "monitoring")
+        await wait_until(pilot, lambda: len(timeline()) == 5 and "incident store: " not in header(),
+                         "caught up after the restart", 20)
+        ids = [e.id for e in app.screen.events]
+        assert ids == sorted(set(ids)), "no event twice"
+        assert timeline()[-1] == f"{actor()} status"
+
+
+def test_export_writes_a_post_mortem_of_the_incident_in_markdown_and_json(dsn: str, tmp_path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"contexts:\n  prod:\n    incidents: {{dsn: '{dsn}'}}\n")
+    code, out, _ = cli(str(config), "incident", "new", "--title", "<b>Checkout</b> down | `x`", "--severity", "high",
+                       "--service", "aigym-api")
+    number = out.strip()
+    cli(str(config), "incident", "update", number, "--commander", "ana", "--note", "pool raised")
+    cli(str(config), "incident", "update", number, "--status", "resolved")
+    code, md, err = cli(str(config), "incident", "export", number, "--format", "md")
+    assert (code, err) == (0, "")
+    assert md.startswith(f"# Post-mortem: incident #{number} — &lt;b&gt;Checkout&lt;/b&gt; down \\| \\`x\\`\n")
+    for section in ("## Summary", "## Key times", "## Timeline", "## Root cause", "## Action items"):
+        assert section in md
+    assert "note: pool raised" in md and "status investigating → resolved" in md
+    code, raw, _ = cli(str(config), "incident", "export", number, "--format", "json")
+    doc = json.loads(raw)
+    assert doc["incident"]["title"] == "<b>Checkout</b> down | `x`"
+    assert doc["incident"]["status"] == "resolved"
+    assert [e["kind"] for e in doc["timeline"]] == ["declared", "commander", "note", "status"]
+    assert doc["durations_s"]["time_to_detect"] == 0.0  # no linked alert: impact starts at the declaration
+    assert doc["durations_s"]["time_to_resolve"] is not None
+    assert cli(str(config), "incident", "export", "999")[::2] == (3, "obsconsole: no incident 999\n")

@@ -71,12 +71,12 @@ def mirror_action(before: Incident, after: Incident) -> str | None:
 async def _mirror(ctx: Context, action: str | None, incident: Incident) -> tuple[str, ...]:
     if ctx.mirror is None or action is None:
         return ()
-    from obsconsole.sources.pagerduty import PD_SEVERITY, dedup_key
+    from obsconsole.sources.pagerduty import dedup_key
 
     key = dedup_key(incident.id)
     try:
-        await ctx.mirror.send(action, key, summary=incident.title,
-                              severity=PD_SEVERITY[incident.severity.value],
+        await ctx.mirror.send(action, key, summary=f"#{incident.id} {incident.title}",
+                              severity=incident.severity.value,
                               custom_details={"services": list(incident.services), "status": incident.status.value})
     except (SourceError, ValueError) as exc:
         return (f"PagerDuty {action} FAILED: {why(exc)} (the incident itself is saved)",)
@@ -133,9 +133,13 @@ async def change(c: Change, ctx: Context) -> ActionResult:
         result = ActionResult(False, f"#{c.incident_id} {c.words} FAILED: changed by someone else meanwhile",
                               (f"now {now_is.status.value}, {now_is.severity.value}, commander "
                                f"{now_is.commander or '–'} (version {now_is.version})", "nothing was written; look, then try again"))
+        await _shared_audit(ctx, c.action, target, False, {**detail, "why": "conflict"})
         return audited(ctx.audit, c.action, target, result, detail, actor(), now)
     except (SourceError, ValueError) as exc:
-        result = ActionResult(False, f"#{c.incident_id} {c.words} FAILED: {why(exc)}", ("nothing was written",))
+        reason = str(exc) if isinstance(exc, ValueError) else why(exc)
+        result = ActionResult(False, f"#{c.incident_id} {c.words} FAILED: {reason}", ("nothing was written",))
+        if isinstance(exc, ValueError):  # refused by the lifecycle: the store is up, say it there too
+            await _shared_audit(ctx, c.action, target, False, {**detail, "why": reason})
         return audited(ctx.audit, c.action, target, result, detail, actor(), now)
     details: tuple[str, ...] = ()
     if isinstance(outcome, Incident) and before is not None:

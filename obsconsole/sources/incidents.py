@@ -373,8 +373,12 @@ class IncidentStore:
 
         async def work(conn: Any) -> int:
             async with conn.transaction():
-                await self._touch(conn, incident_id)
-                return await self._link(conn, incident_id, linked)
+                if await conn.fetchval("SELECT id FROM incidents WHERE id = $1 FOR UPDATE", incident_id) is None:
+                    raise SourceError("not_found", f"no incident {incident_id}")
+                added = await self._link(conn, incident_id, linked)
+                if added:
+                    await self._touch(conn, incident_id)
+                return added
 
         return await self._run(work)  # type: ignore[no-any-return]
 

@@ -134,8 +134,11 @@ class DemoIncidents:
         return added
 
     def link(self, now: datetime, actor: str, incident_id: int, alerts: Iterable[LinkedAlert | str]) -> int:
-        self._touch(incident_id, now)
-        return self._link(now, actor, incident_id, alerts)
+        self.get(incident_id)
+        added = self._link(now, actor, incident_id, alerts)
+        if added:
+            self._touch(incident_id, now)
+        return added
 
     def unlink(self, now: datetime, actor: str, incident_id: int, fingerprint: str) -> bool:
         self.get(incident_id)
