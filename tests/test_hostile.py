@@ -23,6 +23,7 @@ import yaml
 from elasticsearch import Elasticsearch, helpers
 
 from obsconsole.model import Severity
+from obsconsole.model import LinkedAlert
 from obsconsole.sources.incidents import IncidentStore
 from tests import hostile
 from tests.pg import Postgres
@@ -150,6 +151,8 @@ async def declare_hostile_incidents(dsn: str) -> None:
             incident = await store.declare("INCIDENT-" + " ".join(entry.text.split())[:150] or "INCIDENT-",
                                            Severity.CRITICAL, [entry.text[:60]], entry.text)
             await store.update(incident.id, incident.version, commander=entry.text[:40] or "x")
+            await store.note(incident.id, entry.text or "-")
+            await store.link(incident.id, [LinkedAlert("fp-" + entry.name, entry.text[:80], entry.text[:60], "critical")])
     finally:
         await store.aclose()
 
@@ -185,6 +188,40 @@ def test_no_control_sequence_from_any_backend_reaches_the_terminal(hostile_world
         assert marker in shown, marker
     assert "␛" in shown
     assert "internal:" not in shown, "no pane failed inside the console"
+
+
+def test_the_war_room_and_the_post_mortem_of_hostile_incidents_are_inert(hostile_world: dict[str, Any]) -> None:
+    """Every hostile incident's war room (title, commander, services, its note and its
+    linked alert are the corpus) through a real terminal, and its markdown export."""
+    work: Path = hostile_world["work"]
+    app = PtyApp([sys.executable, "-m", "obsconsole", "--config", str(hostile_world["config"])],
+                 160, 50, work / "ready-war-room", record=True)
+    app.start()
+    try:
+        _, failure = app.wait_ready(40)
+        assert failure is None, failure
+        app.send(b"7")
+        app.pump_for(0.4)
+        for _ in hostile.short():
+            app.send(b"w")  # the selected incident's war room
+            app.pump_for(0.7)
+            app.send(b"\x1b")  # back (no toast to dismiss)
+            app.pump_for(0.3)
+            app.send(b"\x1b[B")  # down: the next incident
+            app.pump_for(0.2)
+        assert app.alive(), "the console exited in a hostile war room" + app.tail_text()
+    finally:
+        app.stop(b"q")
+    raw = bytes(app.output)
+    assert hostile.leaks(raw) == []
+    shown = raw.decode("utf-8", "replace")
+    assert "war room · incident #" in shown and "␛" in shown
+    assert "note: " in shown
+    assert "internal:" not in shown
+    done = subprocess.run([sys.executable, "-m", "obsconsole", "--config", str(hostile_world["config"]),
+                           "incident", "export", "1"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "<" not in done.stdout
 
 
 def test_y_puts_a_hostile_message_and_trace_id_on_the_clipboard_inert(hostile_world: dict[str, Any]) -> None:

@@ -60,9 +60,14 @@ async def test_w_on_the_incident_opens_its_war_room_with_its_clocks_timeline_and
         errors = table_rows(app, "wr-errors")
         assert errors and all(r.split()[2] in ("aigym-api", "supabase-db") for r in errors)
         # no key pressed: the clocks tick
-        clock.now += timedelta(seconds=20)
-        await wait_until(pilot, lambda: header(app)[2].startswith("declared 30s ago · NOT ACKNOWLEDGED 30s")
-                         and header(app)[2].endswith("pagerduty-oncall in 14m12s"), "the clocks 20 s later")
+        clock.now += timedelta(seconds=10)  # (the script's engineer picks it up 5 s later)
+        await wait_until(pilot, lambda: header(app)[2].startswith("declared 20s ago · NOT ACKNOWLEDGED 20s")
+                         and header(app)[2].endswith("pagerduty-oncall in 14m22s"), "the clocks 10 s later")
+        clock.now += timedelta(seconds=10)  # picked up: acknowledged, escalation stopped, on screen by itself
+        await wait_until(pilot, lambda: header(app)[1].startswith("status IDENTIFIED  commander maria@demo")
+                         and header(app)[2] == ("declared 30s ago · acknowledged after 25s · updated 5s ago · "
+                                                "next escalation none (acknowledged)"), "the script's change")
+        assert table_rows(app, "wr-timeline")[-1].split(" ", 2)[2].startswith("note: supabase-db connection pool")
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is app.overview, "back on the overview")
 
@@ -224,3 +229,24 @@ def test_snapshot_of_the_war_room_in_text_and_json_with_the_incidents_exit_code(
     assert [b["slo_id"] for b in doc["slo_budget_since_declared"]] == ["api-latency", "database-performance"]
     missing = _snapshot("--incident", "9", "--format", "txt")
     assert (missing.returncode, missing.stderr.strip()) == (2, "obsconsole: incident 9: no incident 9")
+
+
+async def test_the_timeline_follows_the_newest_event_unless_the_cursor_was_moved_up() -> None:
+    app = frozen_demo_app(elapsed_s=60)
+    async with running(app, WIDE) as pilot:
+        screen = await open_war_room(pilot)
+        timeline = screen.query_one("#wr-timeline")
+        assert timeline.cursor_row == 2, "on the newest of the three events"
+        await app.sources.demo.note(1, "first")
+        screen.load()
+        await wait_until(pilot, lambda: timeline.row_count == 4 and timeline.cursor_row == 3, "following: on the new one")
+        await pilot.press("home")
+        await app.sources.demo.note(1, "second")
+        screen.load()
+        await wait_until(pilot, lambda: timeline.row_count == 5, "the second note")
+        await pilot.pause(0.3)
+        assert timeline.cursor_row == 0, "moved up by the user: it stays there"
+        await pilot.press("end")
+        await app.sources.demo.note(1, "third")
+        screen.load()
+        await wait_until(pilot, lambda: timeline.row_count == 6 and timeline.cursor_row == 5, "following again")

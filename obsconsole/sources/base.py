@@ -130,7 +130,7 @@ class IncidentSource(Protocol):
         ...
 
     async def events(self, incident_id: int | None = None, *, after: int = 0,
-                     limit: int = 10_000) -> tuple[TimelineEvent, ...]:
+                     limit: int | None = None) -> tuple[TimelineEvent, ...]:
         """Timeline events with an id above `after`, oldest first."""
         ...
 

@@ -249,7 +249,7 @@ class IncidentStore:
 
         return await self._run(work)  # type: ignore[no-any-return]
 
-    async def events(self, incident_id: int | None = None, *, after: int = 0, limit: int = 10_000) -> tuple[TimelineEvent, ...]:
+    async def events(self, incident_id: int | None = None, *, after: int = 0, limit: int | None = None) -> tuple[TimelineEvent, ...]:
         """Timeline events with an id above `after` (of one incident, or all), oldest first."""
         async def work(conn: Any) -> tuple[TimelineEvent, ...]:
             rows = await conn.fetch(

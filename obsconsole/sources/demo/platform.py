@@ -254,7 +254,7 @@ class DemoPlatform:
     async def list(self, *, include_resolved: bool = False, limit: int = 1000) -> tuple[Incident, ...]:
         return self._store().list(include_resolved)[:limit]
 
-    async def events(self, incident_id: int | None = None, *, after: int = 0, limit: int = 10_000) -> tuple[TimelineEvent, ...]:
+    async def events(self, incident_id: int | None = None, *, after: int = 0, limit: int | None = None) -> tuple[TimelineEvent, ...]:
         return self._store().events(incident_id, after)[:limit]
 
     async def linked(self, incident_id: int) -> tuple[LinkedAlert, ...]:

@@ -44,16 +44,20 @@ class IncidentsPane(Pane):
             Column("alerts", 6, justify="right", drop=2),
         ]
 
+    def _ages(self, i: Any, now: Any) -> tuple[Text, Text]:
+        """The age and "updated" cells of one incident at `now` (STALE from 30 min)."""
+        since = max(0.0, (now - i.updated_at).total_seconds())
+        updated = Text(f"{human_age(since)} ago")
+        if since >= STALE_AFTER_S:
+            updated = Text(f"STALE {human_age(since)}", style=self.palette.health(Health.WARNING))
+        return Text(human_age(max(0.0, (now - i.created_at).total_seconds())), justify="right"), updated
+
     def rows(self, value: IncidentsView) -> Iterable[Row]:
         p = self.palette
         now = self.console.clock()
         for s in value.incidents:
             i = s.incident
-            since = max(0.0, (now - i.updated_at).total_seconds())
-            stale = since >= STALE_AFTER_S
-            updated = Text(f"{human_age(since)} ago")
-            if stale:
-                updated = Text(f"STALE {human_age(since)}", style=p.health(Health.WARNING))
+            age, updated = self._ages(i, now)
             status_style = p.health(Health.OK) if i.status is IncidentStatus.MONITORING else ""
             yield str(i.id), [
                 Text(str(i.id), justify="right"),
@@ -61,18 +65,25 @@ class IncidentsPane(Pane):
                 inert_cell(i.title, self.width_of("incident")),
                 Text(i.status.value, style=status_style),
                 inert_cell(i.commander or "– none –", self.width_of("commander")),
-                Text(human_age(max(0.0, (now - i.created_at).total_seconds())), justify="right"),
+                age,
                 updated,
                 Text(str(s.linked_alerts), justify="right"),
             ]
 
     def refresh_status(self, now: Any) -> None:
         super().refresh_status(now)
-        # the ages tick (only the changed cells are sent): "10s ago" must not stay
-        # on screen for the 30 s between polls
+        # the ages tick: "10s ago" must not stay on screen for the 30 s between polls.
+        # Only the rows on screen are redrawn (a thousand open incidents: the others
+        # get theirs when scrolled to, within a second), and only their changed cells.
         view: IncidentsView | None = self.snapshot.value
-        if view is not None and view.incidents:
-            self.rerender()
+        if view is None or not view.incidents or not self.live:
+            return
+        by_id = {str(s.incident.id): s.incident for s in view.incidents}
+        for key in self.table.visible_keys():
+            incident = by_id.get(key)
+            if incident is not None:
+                age, updated = self._ages(incident, now)
+                self.table.update_cells(key, {"age": age, "updated": updated})
 
     def summary(self, value: IncidentsView) -> str:
         if not value.incidents:

@@ -5,6 +5,7 @@ escape cancels; nothing is written before.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -24,13 +25,14 @@ class Prompt(Confirmation[str]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
     HELP_EXTRA = (("enter", "Save"), ("escape", "Cancel: nothing is written"))
 
-    def __init__(self, title: str, label: str, *, value: str = "", placeholder: str = "") -> None:
+    def __init__(self, title: str | Text, label: str, *, value: str = "", placeholder: str = "") -> None:
         super().__init__()
         self.title_text, self.label, self.value, self.placeholder = title, label, value, placeholder
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="modal-body ack-body prompt-body") as body:
-            body.border_title = self.title_text
+            # a Text: never read as markup (a commander's name is user text)
+            body.border_title = Text(self.title_text) if isinstance(self.title_text, str) else self.title_text
             body.border_subtitle = "enter save · esc cancel"
             with Horizontal(classes="ack-row"):
                 yield Label(self.label.capitalize())
@@ -65,7 +67,8 @@ class Choice(Confirmation[tuple[str, str]]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="modal-body ack-body prompt-body") as body:
-            body.border_title = self.title_text
+            # a Text: never read as markup (a commander's name is user text)
+            body.border_title = Text(self.title_text) if isinstance(self.title_text, str) else self.title_text
             body.border_subtitle = "enter save · esc cancel"
             yield OptionList(*(Option(o, id=o) for o in self.options), id="choice-list")
             if self.reason:

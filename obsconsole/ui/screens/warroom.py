@@ -85,6 +85,10 @@ class WarRoomScreen(Screen[None]):
         self.problem: str | None = None
         self._loading = False
         self._again = False
+        #: the panes' snapshots last drawn (the small tables are drawn again on change)
+        self._seen: dict[str, Any] = {}
+        #: what the timeline last showed: (event count, last id, width)
+        self._timeline_drawn: tuple[int, int, int] | None = None
 
     @property
     def oc(self) -> ObsConsoleApp:
@@ -114,7 +118,6 @@ class WarRoomScreen(Screen[None]):
         self.query_one("#wr-security").display = False
         self.session.incident_listeners.append(self._changed)
         self.set_interval(1.0, self._tick)
-        self.set_interval(POLL_LISTENING_S if self._listening() else POLL_S, self.load)
         self.set_interval(BURN_S, self._measure_burn)
         self.load()
         self.query_one("#wr-timeline", PaneTable).focus()
@@ -182,7 +185,22 @@ class WarRoomScreen(Screen[None]):
         self._render_services()
 
     def _tick(self) -> None:
-        self.render_all()
+        """Once a second: the clocks; the alerts, errors and services if the panes'
+        data changed; a read of the store when its poll is due (every POLL_S, or
+        POLL_LISTENING_S while NOTIFY tells us of changes)."""
+        now = self.oc.clock()
+        due = POLL_LISTENING_S if self._listening() else POLL_S
+        if self.read_at is None or self.problem or (now - self.read_at).total_seconds() >= due:
+            self.load()
+        self._render_header()
+        snapshots = self.oc.hub.snapshots()
+        seen = {k: snapshots.get(k) for k in ("alerts", "errors", "latency", "security")}
+        if seen != self._seen:
+            self._seen = seen
+            self._render_alerts()
+            self._render_errors()
+            self._render_services()
+            self._render_security()
 
     # ------------------------------------------------------------------ drawing
 
@@ -258,8 +276,16 @@ class WarRoomScreen(Screen[None]):
         header.update(Text("\n").join(lines))
 
     def _render_timeline(self) -> None:
+        """The newest TIMELINE_ROWS events, drawn again only when they or the width
+        changed. The cursor follows the newest event while it is on the last row (or
+        was never moved); moved up, it stays where the user put it."""
         table = self.query_one("#wr-timeline", PaneTable)
         width = _rest(table, 8, 15)
+        drawn = (len(self.events), self.events[-1].id if self.events else 0, width)
+        if drawn == self._timeline_drawn:
+            return
+        following = self._timeline_drawn is None or table.row_count == 0 or table.cursor_row >= table.row_count - 1
+        self._timeline_drawn = drawn
         rows: list[Row] = []
         for e in self.events[-TIMELINE_ROWS:]:
             rows.append((str(e.id), [Text(_hms(e.at), style="dim"), inert_cell(e.actor, 15),
@@ -269,7 +295,7 @@ class WarRoomScreen(Screen[None]):
             table.border_subtitle = f"{len(self.events)} events"
         else:
             table.border_subtitle = "store unreachable"
-        if table.pinned_key is None and rows:
+        if following and rows:
             table.move_cursor(row=len(rows) - 1, scroll=True)
 
     def _render_alerts(self) -> None:
@@ -298,7 +324,7 @@ class WarRoomScreen(Screen[None]):
         rows: list[Row] = [(e.id, [Text(_hms(e.timestamp), style="dim"), Text(e.level.value[:5]),
                                    inert_cell(e.service, 12), inert_cell(e.message, width)]) for e in events[:200]]
         table.replace_rows([("time", 8), ("level", 5), ("service", 12), ("message", width)], rows)
-        table.border_title = f"errors · {', '.join(services) or '–'}"
+        table.border_title = Text("errors · ") + inert(", ".join(services) or "–", max_len=80)
         table.border_subtitle = "" if stream is not None else "no error stream"
 
     def _render_services(self) -> None:
@@ -403,7 +429,7 @@ class WarRoomScreen(Screen[None]):
 
         if (i := self._ready()) is None:
             return
-        self.app.push_screen(Prompt(f"Commander of incident #{i.id} (now {i.commander or 'none'})", "commander",
+        self.app.push_screen(Prompt(Text(f"Commander of incident #{i.id} (now ") + inert(i.commander or "none", max_len=40) + ")", "commander",
                                     value=actor()),
                              lambda name: self._apply(act.set_commander(i, name)) if name else None)
 

@@ -122,3 +122,22 @@ class PaneTable(DataTable, inherit_bindings=False):
                 self.scroll_y = 0
         finally:
             self._replacing = False
+
+    def visible_keys(self) -> list[str]:
+        """The keys of the rows on screen now (with one row either side)."""
+        top = max(0, int(self.scroll_y) - 1)
+        return self._row_keys[top : top + self.size.height + 2]
+
+    def update_cells(self, key: str, cells: dict[str, Cell]) -> None:
+        """Change some cells of one row (by column label), sending only those that
+        differ from what is on screen; labels not shown are skipped."""
+        if key not in self._row_keys:
+            return
+        row = self._row_cells[self._row_keys.index(key)]
+        labels = [str(c.label) for c in self.columns.values()]
+        for label, cell in cells.items():
+            if label in labels:
+                i = labels.index(label)
+                if i < len(row) and not same_cell(row[i], cell):
+                    row[i] = cell
+                    self.update_cell(key, label, cell)
