@@ -112,6 +112,8 @@ def war_room_document(record: Any, burn: Any, snapshots: Mapping[str, Snapshot[A
         "timeline": jsonable(record.events),
         "slo_budget_since_declared": [{**jsonable(b), "burned": b.burned} for b in burn],
         "errors": jsonable([e for e in (stream.events if stream else ()) if warroom.concerns(e.service, incident.services)][:200]),
+        "suggestions": list(warroom.suggestions(incident, record.linked, groups, stream.events if stream else (),
+                                                channels, now)),
         "health": health.name,
         "exit_code": int(health),
     }

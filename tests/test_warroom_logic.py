@@ -26,6 +26,8 @@ from obsconsole.logic.warroom import (
 )
 from obsconsole.model import (
     Alert,
+    LogEvent,
+    LogLevel,
     AlertGroup,
     BurnWindow,
     Incident,
@@ -291,3 +293,37 @@ def test_the_burn_is_unknown_when_the_ratio_since_the_incident_is() -> None:
     assert slo_burn(SLO, SLOMeasurement("api-availability", 0.006, {3600.0: None}), 3600.0).burned is None
     unknown_window = slo_burn(SLO, SLOMeasurement("api-availability", None, {3600.0: 0.05}), 3600.0)
     assert unknown_window == SloBurn("api-availability", "aigym-api", None, None)
+
+
+# ---------------------------------------------------------------------------- SPEC §6 suggestions
+
+
+def _error(service: str, trace: str) -> LogEvent:
+    return LogEvent(f"e-{trace}", at(12, 1), LogLevel.ERROR, service, "boom", trace_id=trace)
+
+
+from obsconsole.logic import warroom  # noqa: E402
+
+
+def test_an_application_incident_suggests_the_recent_traces_of_its_services_errors() -> None:
+    linked = [LinkedAlert("a", "APIErrorRateHigh", "aigym-api", "high", category="application")]
+    errors = [_error("aigym-auth", "ffff0000ffff0000"), _error("aigym-api", "1111222233334444"),
+              _error("aigym-api", "1111222233334444"), _error("aigym-api", "5555666677778888"),
+              _error("aigym-api", ""), _error("aigym-api", "9999aaaabbbbcccc"), _error("aigym-api", "ddddeeeeffff0000")]
+    assert warroom.suggestions(incident(), linked, (), errors, CHANNELS, at(12, 5)) == (
+        "recent traces of its errors: 11112222, 55556666, 9999aaaa",)
+
+
+def test_a_security_incident_suggests_escalating_at_once_to_the_security_channel() -> None:
+    linked = [LinkedAlert("s", "UnauthorizedAccessAttempts", "aigym-auth", "high", category="security")]
+    assert warroom.suggestions(incident(), linked, (), [_error("aigym-api", "1111222233334444")], CHANNELS,
+                               at(12, 5)) == ("security incident: escalate now to slack-security",)
+
+
+def test_a_resolved_incident_or_one_without_traces_suggests_nothing() -> None:
+    linked = [LinkedAlert("a", "APIErrorRateHigh", "aigym-api", "high", category="application")]
+    errors = [_error("aigym-api", "1111222233334444")]
+    assert warroom.suggestions(incident(status=IncidentStatus.RESOLVED, updated_at=at(12, 4)), linked, (), errors,
+                               CHANNELS, at(12, 5)) == ()
+    assert warroom.suggestions(incident(), linked, (), [_error("aigym-auth", "1111222233334444")], CHANNELS,
+                               at(12, 5)) == ()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from obsconsole.logic import incidents as grouping
 from obsconsole.logic.slo import allowed_error_ratio, budget_remaining
@@ -155,3 +155,32 @@ def slo_burn(slo: SLODefinition, measurement: SLOMeasurement, since_s: float) ->
         return SloBurn(slo.id, slo.service, None, now)
     burned = ratio * min(1.0, since_s / slo.window_s) / allowed
     return SloBurn(slo.id, slo.service, now + burned, now)
+
+
+def suggestions(incident: Incident, linked: Iterable[LinkedAlert], groups: Iterable[AlertGroup],
+                errors: Iterable[Any], channels: Iterable, now: datetime) -> tuple[str, ...]:
+    """SPEC §6's automated responses, as suggestions for the people in the war room
+    (nothing is done by itself): for an application incident, the recent trace ids of
+    its services' errors (to look up in Jaeger); for a security incident, escalating at
+    once to the security channel. Resolved incidents get none."""
+    if incident.status is IncidentStatus.RESOLVED:
+        return ()
+    linked, groups = tuple(linked), tuple(groups)
+    out = []
+    if is_security(incident, linked, groups):
+        channels = tuple(channels)
+        # the security team's own channel(s): those for security alone
+        security = [c.name for c in channels if tuple(c.categories) == ("security",)] or [
+            c.name for c in channels if "security" in c.categories]
+        out.append(f"security incident: escalate now to {', '.join(security) or 'the security team'}")
+    categories = {a.category for a in linked} | {g.category for g in linked_groups(groups, (a.fingerprint for a in linked))}
+    if "application" in categories or not categories:
+        traces: list[str] = []
+        for e in errors:
+            if concerns(e.service, incident.services) and e.trace_id and e.trace_id not in traces:
+                traces.append(e.trace_id)
+            if len(traces) == 3:
+                break
+        if traces:
+            out.append("recent traces of its errors: " + ", ".join(t[:8] for t in traces))
+    return tuple(out)

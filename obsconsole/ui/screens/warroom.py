@@ -269,6 +269,12 @@ class WarRoomScreen(Screen[None]):
         else:
             clocks.append(f"none ({c.escalation_stopped})")
         lines = [title, line2, clocks]
+        stream: ErrorStream | None = self._snapshot("errors")
+        for hint in warroom.suggestions(i, self.linked, self._groups(), stream.events if stream else (),
+                                        self.oc.ctx.channels, now):
+            line = Text("suggested ", style="dim")
+            line.append_text(inert(hint, max_len=200, style="italic"))
+            lines.append(line)
         if self.problem:
             age = f"{human_age((now - self.read_at).total_seconds())} old" if self.read_at else "never read"
             lines.append(Text(f"incident store: {self.problem} · shown as read {age}; changes will fail",
