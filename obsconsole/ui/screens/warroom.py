@@ -344,13 +344,13 @@ class WarRoomScreen(Screen[None]):
             if warroom.concerns(lat.service, services):
                 ratio = "–" if lat.error_ratio is None else f"{lat.error_ratio * 100:.1f} % 5xx"
                 p95 = "–" if lat.p95_s is None else f"p95 {lat.p95_s * 1000:.0f} ms"
-                rows.append((f"lat:{lat.service}", [inert_cell(lat.service, 16), Text(p95), Text(ratio)]))
+                rows.append((f"lat:{lat.service}", [inert_cell(lat.service, 14), Text(p95), Text(ratio)]))
         for b in self.burn:
             burned = "–" if b.burned is None else f"{b.burned * 100:.1f} % spent"
             now = "–" if b.remaining_now is None else f"{b.remaining_now * 100:.1f} % left"
             style = self.oc.palette.health(Health.CRITICAL) if (b.remaining_now or 0) < 0 else ""
-            rows.append((f"slo:{b.slo_id}", [inert_cell(b.slo_id, 16), Text(burned), Text(now, style=style)]))
-        table.replace_rows([("service · SLO", 16), ("p95 · since", 12), ("5xx · budget", _rest(table, 16, 12))], rows)
+            rows.append((f"slo:{b.slo_id}", [inert_cell(b.slo_id, 14), Text(burned), Text(now, style=style)]))
+        table.replace_rows([("service · SLO", 14), ("p95 · spent", 11), ("5xx · left", _rest(table, 14, 11))], rows)
 
     def _render_security(self) -> None:
         box = self.query_one("#wr-security", PaneTable)
