@@ -403,14 +403,19 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         output = json.dumps(doc, indent=2, sort_keys=False) + "\n"
     else:
         output, code = asyncio.run(_screen_snapshot(config, args, clock))
-    if args.output:
-        try:
-            Path(args.output).write_text(output, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
-    else:
-        sys.stdout.write(output)
+    _write(args.output, output)
     return code
+
+
+def _write(path: str | None, text: str) -> None:
+    """`text` to the file named by --output, else to stdout."""
+    if path:
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot write: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -544,13 +549,7 @@ def cmd_incident(args: argparse.Namespace) -> int:
         now = datetime.now(timezone.utc)
         text = (postmortem.to_markdown(review, now) if args.format == "md"
                 else json.dumps(postmortem.to_json(review, now), indent=2, ensure_ascii=False) + "\n")
-        if args.output:
-            try:
-                Path(args.output).write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
-        else:
-            sys.stdout.write(text)
+        _write(args.output, text)
         return 0
 
     async def _update(args: argparse.Namespace) -> int:
