@@ -27,7 +27,9 @@ class IncidentsPane(Pane):
         """`w`: the selected incident's war room."""
         key = self.table.selected_key()
         if key is None or not key.isdigit():
-            self.app.notify("Select an incident first.", severity="warning")
+            view: IncidentsView | None = self.snapshot.value
+            self.app.notify("Select an incident first." if view is not None and view.incidents
+                            else "No open incident: no war room to open.", severity="warning")
             return
         self.post_message(WarRoomRequested(int(key)))
 
