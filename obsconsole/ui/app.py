@@ -319,6 +319,8 @@ class ObsConsoleApp(App[None]):
         #: `obsconsole incident [ID]`: the incident whose war room opens at start
         #: ("latest": the most recent open one)
         self.war_room = war_room
+        #: that war room has read its incident (for the ready file)
+        self.war_room_ready = False
         self.config = config
         self.ctx = config.context
         self.clock: Clock = clock or utc_now
@@ -489,12 +491,13 @@ class ObsConsoleApp(App[None]):
         self.overview.refresh_tabs()
         self.refresh_header()
         self._tell()
-        if self.war_room is None:
-            self.populated()
+        self.populated()
 
     def populated(self) -> None:
         """Once every pane holds its first result (and, for `obsconsole incident`, the war
         room has read its incident): the ready file, after that frame is out."""
+        if self.war_room is not None and not self.war_room_ready:
+            return
         if not self._ready_written and all(self.hub.has_result(k) for k in self.queries):
             self._ready_written = True
             self.call_after_refresh(self._write_ready_file)

@@ -174,9 +174,11 @@ class WarRoomScreen(Screen[None]):
                     break
         finally:
             self._loading = False
-        if first and self.incident is not None:
-            await self._measure_burn()
         self.render_all()
+        if first and self.incident is not None:
+            # the SLO budget spent since declared: after the first frame (Prometheus
+            # may take a while over a 30-day window)
+            await self._measure_burn()
 
     async def _measure_burn(self) -> None:
         if self.incident is None:
@@ -221,7 +223,8 @@ class WarRoomScreen(Screen[None]):
         self._render_errors()
         self._render_services()
         self._render_security()
-        if self.incident is not None and self.standalone:
+        if self.incident is not None and self.standalone and not self.oc.war_room_ready:
+            self.oc.war_room_ready = True
             self.oc.populated()
 
     def _render_header(self) -> None:
