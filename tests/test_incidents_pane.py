@@ -70,3 +70,22 @@ async def test_readonly_hides_declaring() -> None:
         await wait_until(pilot, lambda: any("declaring incidents" in n.message for n in app._notifications),
                          "the read-only notice")
         assert app.sources.demo.incidents.view().incidents == ()
+
+
+def alert_statuses(app) -> list[str]:
+    table = app.overview.pane("alerts").table
+    return [f"{table.get_row_at(i)[1].plain.split(' · ')[0]} {table.get_row_at(i)[-1]}" for i in range(table.row_count)]
+
+
+async def test_an_alert_groups_escalation_clock_ticks_and_stops_once_its_incident_is_acknowledged() -> None:
+    clock = MutableClock()
+    app = frozen_demo_app(elapsed_s=60, clock=clock)  # declared at 50 s, picked up (acknowledged) at 75 s
+    async with running(app, WIDE) as pilot:
+        await settle(pilot)
+        assert alert_statuses(app) == ["aigym-api esc 14:32", "aigym-api esc 29:33", "aigym-worker unrouted"]
+        clock.now += timedelta(seconds=5)
+        await wait_until(pilot, lambda: alert_statuses(app)[0] == "aigym-api esc 14:27", "the clock ticking")
+        clock.now += timedelta(seconds=15)  # maria@demo takes the incident
+        app.hub.refresh_now("incidents")
+        await wait_until(pilot, lambda: alert_statuses(app) == ["aigym-api incident #1", "aigym-api incident #1",
+                                                                "aigym-worker unrouted"], "escalation stopped")
