@@ -378,9 +378,9 @@ async def _war_room_json(config: Config, clock: Callable[[], datetime], args: ar
     from obsconsole.export import war_room_document
     from obsconsole.session import Session
 
+    if not args.demo:
+        _require_store(config)
     session = Session.open(config.context, clock, demo_elapsed_s=_elapsed(args))
-    if "incidents" not in session.queries:
-        raise UsageError(f"context '{config.context.name}' has no incident store: add incidents: {{dsn: ...}}")
     session.hub.start()
     try:
         await session.hub.wait_first(timeout_s=args.timeout)
@@ -453,12 +453,18 @@ def _store(args: argparse.Namespace) -> Any:
     """The context's incident store, its schema migrated."""
     config = _load(args, False)
     ctx = config.context
-    if ctx.backends.incidents is None:
-        raise UsageError(f"context '{ctx.name}' has no incident store: add incidents: {{dsn: ...}} to it in {config.path}")
+    _require_store(config)
     from obsconsole.actions.audit import actor
     from obsconsole.sources.incidents import IncidentStore
 
     return IncidentStore(ctx.backends.incidents.dsn, actor(), timeout_s=ctx.backends.incidents.timeout_s)
+
+
+def _require_store(config: Config) -> None:
+    """A UsageError unless the context has an incident store."""
+    ctx = config.context
+    if ctx.backends.incidents is None:
+        raise UsageError(f"context '{ctx.name}' has no incident store: add incidents: {{dsn: ...}} to it in {config.path}")
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -478,9 +484,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_war_room(args: argparse.Namespace) -> int:
     """`obsconsole incident [ID] [--demo]`: the console opened on one incident's war room."""
     config = _override_panes(_load(args, args.demo), args.refresh)
-    if not args.demo and config.context.backends.incidents is None:
-        raise UsageError(f"context '{config.context.name}' has no incident store: add incidents: {{dsn: ...}} "
-                         f"to it in {config.path}")
+    if not args.demo:
+        _require_store(config)
     from obsconsole.ui.app import ObsConsoleApp
 
     target: int | str = args.id if args.id is not None else ("latest" if not args.demo else 1)
@@ -490,12 +495,36 @@ def cmd_war_room(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
+async def _export(args: argparse.Namespace) -> int:
+    """`incident export`: the post-mortem skeleton, with the SLO budget the context's
+    Prometheus says was spent (one session: its store and its SLO source)."""
+    from obsconsole.logic import postmortem
+    from obsconsole.session import Session
+
+    config = _load(args, False)
+    _require_store(config)
+    session = Session.open(config.context, _clock(None))
+    try:
+        record = await session.war_room(args.id)
+        burn = await session.slo_burn(record.incident)
+    finally:
+        await session.close()
+    review = postmortem.review(record.incident, record.events, record.linked, burn)
+    now = datetime.now(timezone.utc)
+    text = (postmortem.to_markdown(review, now) if args.format == "md"
+            else json.dumps(postmortem.to_json(review, now), indent=2, ensure_ascii=False) + "\n")
+    _write(args.output, text)
+    return 0
+
+
 def cmd_incident(args: argparse.Namespace) -> int:
     from obsconsole.export import jsonable
     from obsconsole.logic.sanitize import clean
 
     if args.action == "open":
         return cmd_war_room(args)
+    if args.action == "export":
+        return asyncio.run(_export(args))
     store = _store(args)
 
     async def run() -> int:
@@ -527,30 +556,11 @@ def cmd_incident(args: argparse.Namespace) -> int:
                     for e in events:
                         print(f"  {e.at:%Y-%m-%d %H:%M:%S} UTC  {clean(e.actor, 60)}  {e.kind}  "
                               f"{clean(json.dumps(dict(e.payload), ensure_ascii=False), 300)}")
-            elif args.action == "export":
-                return await _export(args)
             else:
                 return await _update(args)
             return 0
         finally:
             await store.aclose()
-
-    async def _export(args: argparse.Namespace) -> int:
-        from obsconsole.logic import postmortem
-        from obsconsole.session import Session
-
-        session = Session.open(_load(args, False).context, _clock(None), sources=None)
-        try:
-            record = await session.war_room(args.id)
-            burn = await session.slo_burn(record.incident)
-        finally:
-            await session.close()
-        review = postmortem.review(record.incident, record.events, record.linked, burn)
-        now = datetime.now(timezone.utc)
-        text = (postmortem.to_markdown(review, now) if args.format == "md"
-                else json.dumps(postmortem.to_json(review, now), indent=2, ensure_ascii=False) + "\n")
-        _write(args.output, text)
-        return 0
 
     async def _update(args: argparse.Namespace) -> int:
         changed = args.status or args.severity or args.commander
