@@ -12,7 +12,7 @@ import gc
 import os
 import time
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -55,6 +55,9 @@ from obsconsole.ui.panes.latency import LatencyPane
 from obsconsole.ui.screens import Dialog, HelpScreen, key_display
 from obsconsole.ui.terminal import terminal_driver
 from obsconsole.ui.custom.themes import choose_theme, load_themes
+
+if TYPE_CHECKING:
+    from obsconsole.actions.incidents import Change
 
 Clock = Callable[[], datetime]
 
@@ -394,11 +397,8 @@ class ObsConsoleApp(App[None]):
     def open_war_room(self, incident_id: int, *, standalone: bool = False) -> None:
         from obsconsole.ui.screens.warroom import WarRoomScreen
 
-        if isinstance(self.sources.incidents, Missing) or "incidents" not in self.queries:
-            self.notify("The war room needs an incident store; this context has none (incidents: {dsn: ...}).",
-                        severity="warning")
-            return
-        self.push_screen(WarRoomScreen(incident_id, standalone=standalone))
+        if self._has_incident_store("The war room"):
+            self.push_screen(WarRoomScreen(incident_id, standalone=standalone))
 
     async def on_unmount(self) -> None:
         self._restore_terminal_title()
@@ -670,7 +670,8 @@ class ObsConsoleApp(App[None]):
         if isinstance(source, Missing):
             self.notify("Acks need an Alertmanager; this context has none.", severity="warning")
             return
-        self.run_worker(self._alert_action(message.run(source, self.audit, self.clock)),
+        # shown as Alertmanager has it afterwards, not as we hope it went
+        self.run_worker(self._reported(message.run(source, self.audit, self.clock), "alerts"),
                         name="alerts action", group="alerts-action", exclusive=True, exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -683,22 +684,27 @@ class ObsConsoleApp(App[None]):
             if "alerts" in self.queries:
                 self.hub.refresh_now("alerts")
 
+    def _has_incident_store(self, what: str) -> bool:
+        """Whether the context has an incident store; a notice naming `what` if not."""
+        if isinstance(self.sources.incidents, Missing) or "incidents" not in self.queries:
+            self.notify(f"{what} needs an incident store; this context has none (incidents: {{dsn: ...}}).",
+                        severity="warning")
+            return False
+        return True
+
     def on_incident_declare_requested(self, message: IncidentDeclareRequested) -> None:
         from obsconsole.actions.incidents import declare
 
-        source = self.sources.incidents
-        if isinstance(source, Missing) or "incidents" not in self.queries:
-            self.notify("Declaring needs an incident store; this context has none (incidents: {dsn: ...}).",
-                        severity="warning")
+        if not self._has_incident_store("Declaring"):
             return
-        self.run_worker(self._incident_action(declare(message.plan, source, self.audit, self.clock,
-                                                      self.sources.pagerduty)),
+        self.run_worker(self._reported(declare(message.plan, self.sources.incidents, self.audit, self.clock,
+                                               self.sources.pagerduty), "incidents"),
                         name="declare", group="alerts-action", exclusive=True, exit_on_error=False)
 
     def on_war_room_requested(self, message: WarRoomRequested) -> None:
         self.open_war_room(message.incident_id)
 
-    def incident_change(self, change: Any, after: Callable[[], None] | None = None) -> None:
+    def incident_change(self, change: Change, after: Callable[[], None] | None = None) -> None:
         """A change to an incident from the war room: audited, mirrored to PagerDuty when
         configured, reported (FAILED when the store did not take it), then read again."""
         from obsconsole.actions.incidents import Context, change as run_change
@@ -707,24 +713,18 @@ class ObsConsoleApp(App[None]):
 
         async def work() -> ActionResult:
             try:
-                return await self._incident_action(run_change(change, ctx))
+                return await self._reported(run_change(change, ctx), "incidents")
             finally:
                 if after is not None:
                     after()
 
         self.run_worker(work(), name=change.words, group="alerts-action", exit_on_error=False)
 
-    async def _incident_action(self, action: Awaitable[ActionResult]) -> ActionResult:
+    async def _reported(self, action: Awaitable[ActionResult], pane_id: str) -> ActionResult:
+        """Run an action, show its result, and read the pane it changed again at once."""
         result = await action
         self.report(result)
-        self.hub.refresh_now("incidents")
-        return result
-
-    async def _alert_action(self, action: Awaitable[ActionResult]) -> ActionResult:
-        result = await action
-        self.report(result)
-        # show Alertmanager's own state, not what we hope happened
-        self.hub.refresh_now("alerts")
+        self.hub.refresh_now(pane_id)
         return result
 
     def report(self, result: ActionResult) -> None:
@@ -748,7 +748,7 @@ class ObsConsoleApp(App[None]):
         elsewhere everything but the war room's."""
         in_war_room = self._war_room() is not None
         return [a for a in available(self.readonly) if a.palette
-                and (a.scope == "warroom" or a.scope == "app" if in_war_room else a.scope != "warroom")]
+                and (a.scope in ("warroom", "app") if in_war_room else a.scope != "warroom")]
 
     async def run_spec(self, spec: ActionSpec) -> None:
         """Run an action-table row from the palette on the widget its scope names."""
