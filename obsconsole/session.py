@@ -132,6 +132,12 @@ class Session:
                     pass  # the pane's own poll shows the store down, with the data's age
             await asyncio.sleep(relisten_s)
 
+    @property
+    def hears_incident_changes(self) -> bool:
+        """LISTEN is up: other consoles' changes arrive by themselves (else: poll)."""
+        store = self.sources.incidents
+        return isinstance(store, IncidentStore) and store.listening
+
     def _incident_changed(self, incident_id: int, event_id: int) -> None:
         self.hub.refresh_now("incidents")
         for listener in list(self.incident_listeners):

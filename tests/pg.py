@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from tests.stack import free_port, not_installed, require  # noqa: F401  (re-export require)
@@ -104,9 +103,3 @@ class Postgres:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
-
-
-def wait_until_down(pg: Postgres, timeout_s: float = 10) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and (pg.data / "postmaster.pid").exists():
-        time.sleep(0.05)

@@ -53,8 +53,9 @@ class Change:
     words: str  # "status → monitoring"
     run: Callable[[IncidentSource], Awaitable[Any]]
     detail: dict[str, Any] = field(default_factory=dict)
-    #: what this change is for PagerDuty (trigger / acknowledge / resolve), if anything
-    mirror_action: str | None = None
+    #: it may matter to PagerDuty (a status or a commander): the incident is read before
+    #: it, and mirror_action(before, after) says what, if anything, to send
+    mirrored: bool = False
 
 
 def mirror_action(before: Incident, after: Incident) -> str | None:
@@ -124,7 +125,7 @@ async def change(c: Change, ctx: Context) -> ActionResult:
         return refused
     now = ctx.clock()
     detail = {"incident": c.incident_id, **c.detail}
-    mirror = c.mirror_action is not None and ctx.mirror is not None
+    mirror = c.mirrored and ctx.mirror is not None
     try:
         before = await ctx.source.get(c.incident_id) if mirror else None
         outcome = await c.run(ctx.source)
@@ -165,7 +166,7 @@ def set_status(incident: Incident, status: IncidentStatus, reason: str = "") -> 
     return Change("incident.status", incident.id, f"status {incident.status.value} → {status.value}",
                   lambda s: s.update(incident.id, incident.version, status=status, reason=reason),
                   {"from": incident.status.value, "to": status.value, "reason": reason, "version": incident.version},
-                  mirror_action="status")
+                  mirrored=True)
 
 
 def set_severity(incident: Incident, text: str) -> Change:
@@ -180,7 +181,7 @@ def set_commander(incident: Incident, name: str) -> Change:
     return Change("incident.commander", incident.id, f"commander → {name}",
                   lambda s: s.update(incident.id, incident.version, commander=name),
                   {"from": incident.commander, "to": name, "version": incident.version},
-                  mirror_action="acknowledge")
+                  mirrored=True)
 
 
 def link(incident_id: int, alerts: Any, names: str) -> Change:

@@ -119,6 +119,13 @@ def human_seconds(seconds: float | None) -> str:
     return f"{seconds:.2f}s"
 
 
+def human_ratio(r: float | None) -> str:
+    """A share of requests: 0.4%, 9.9%, 12%."""
+    if r is None:
+        return "–"
+    return f"{r * 100:.1f}%" if r < 0.1 else f"{r * 100:.0f}%"
+
+
 def human_window(seconds: float) -> str:
     if seconds % 86400 == 0:
         return f"{int(seconds // 86400)}d"

@@ -19,7 +19,7 @@ from obsconsole.logic.sanitize import inert_cell
 from obsconsole.model import ServiceLatency
 from obsconsole.ui.panes.base import Column, Pane
 from obsconsole.ui.widgets.table import PaneTable, Row
-from obsconsole.ui.formats import count_of, human_seconds, sparkline
+from obsconsole.ui.formats import count_of, human_ratio, human_seconds, sparkline
 
 #: below this many content rows the chart is replaced by a sparkline line
 CHART_MIN_HEIGHT = 16
@@ -62,7 +62,7 @@ class LatencyPane(Pane):
                 Text(human_seconds(s.p50_s), justify="right"),
                 Text(human_seconds(s.p95_s), style=p.health(lat.health(s.p95_s)), justify="right"),
                 Text(human_seconds(s.p99_s), style=p.health(lat.health(s.p99_s)), justify="right"),
-                Text(_ratio(s.error_ratio), style=p.health(t.error_ratio.health(s.error_ratio)), justify="right"),
+                Text(human_ratio(s.error_ratio), style=p.health(t.error_ratio.health(s.error_ratio)), justify="right"),
                 Text("–" if s.requests_per_s is None else f"{s.requests_per_s:.0f}", justify="right"),
             ]
 
@@ -146,15 +146,10 @@ class LatencyPane(Pane):
                     ("p50", human_seconds(s.p50_s)),
                     ("p95", human_seconds(s.p95_s)),
                     ("p99", human_seconds(s.p99_s)),
-                    ("5xx ratio", _ratio(s.error_ratio)),
+                    ("5xx ratio", human_ratio(s.error_ratio)),
                     ("requests/s", "–" if s.requests_per_s is None else f"{s.requests_per_s:.1f}"),
                     ("p95 limits", f"warning {self.ctx.thresholds.latency_p95_s.warning:g}s, critical {self.ctx.thresholds.latency_p95_s.critical:g}s"),
                     ("p95 history", f"{len(s.p95_history)} points to {datetime.fromtimestamp(last, timezone.utc):%H:%M:%S} UTC" if last else "none"),
                 ]
         return None
 
-
-def _ratio(r: float | None) -> str:
-    if r is None:
-        return "–"
-    return f"{r * 100:.1f}%" if r < 0.1 else f"{r * 100:.0f}%"

@@ -42,10 +42,11 @@ from obsconsole.model import (
     TimelineEvent,
 )
 from obsconsole.ui.actions import bindings
-from obsconsole.ui.formats import SEVERITY_SHORT, human_age
+from obsconsole.ui.formats import SEVERITY_SHORT, human_age, human_ratio, human_seconds
 from obsconsole.ui.widgets.table import PaneTable, Row
 
 if TYPE_CHECKING:
+    from obsconsole.session import Session
     from obsconsole.ui.app import ObsConsoleApp
 
 #: how often the record is read again when no NOTIFY can tell us (the demo), and as the
@@ -133,11 +134,8 @@ class WarRoomScreen(Screen[None]):
             self.session.incident_listeners.remove(self._changed)
 
     @property
-    def session(self) -> Any:
+    def session(self) -> Session:
         return self.oc.session
-
-    def _listening(self) -> bool:
-        return bool(getattr(self.session.sources.incidents, "listening", False))
 
     # ------------------------------------------------------------------ reading
 
@@ -167,8 +165,8 @@ class WarRoomScreen(Screen[None]):
                     self.problem = None
                     self.read_at = self.oc.clock()
                     self.incident = record.incident
-                    known = {e.id for e in self.events[-len(record.events) - 1:]} if record.events else set()
-                    self.events.extend(e for e in record.events if e.id not in known)
+                    # only events after the last one held: none twice (the store's promise)
+                    self.events.extend(record.events)
                     self.linked = record.linked
                 if not self._again:
                     break
@@ -191,7 +189,7 @@ class WarRoomScreen(Screen[None]):
         data changed; a read of the store when its poll is due (every POLL_S, or
         POLL_LISTENING_S while NOTIFY tells us of changes)."""
         now = self.oc.clock()
-        due = POLL_LISTENING_S if self._listening() else POLL_S
+        due = POLL_LISTENING_S if self.session.hears_incident_changes else POLL_S
         if self.read_at is None or self.problem or (now - self.read_at).total_seconds() >= due:
             self.load()
         self._render_header()
@@ -345,8 +343,8 @@ class WarRoomScreen(Screen[None]):
         rows: list[Row] = []
         for lat in latency:
             if warroom.concerns(lat.service, services):
-                ratio = "–" if lat.error_ratio is None else f"{lat.error_ratio * 100:.1f} % 5xx"
-                p95 = "–" if lat.p95_s is None else f"p95 {lat.p95_s * 1000:.0f} ms"
+                ratio = "–" if lat.error_ratio is None else f"{human_ratio(lat.error_ratio)} 5xx"
+                p95 = "–" if lat.p95_s is None else f"p95 {human_seconds(lat.p95_s)}"
                 rows.append((f"lat:{lat.service}", [inert_cell(lat.service, 14), Text(p95), Text(ratio)]))
         for b in self.burn:
             burned = "–" if b.burned is None else f"{b.burned * 100:.1f} % spent"
