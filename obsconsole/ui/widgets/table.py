@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
@@ -49,6 +51,9 @@ class PaneTable(DataTable, inherit_bindings=False):
         self.pinned_key: str | None = None
         # set while rows are replaced: cursor moves then are not the user's
         self._replacing = False
+        #: (row key, column key) → how many times update_cell changed that cell since
+        #: the rows were last replaced (part of the key of a drawn cell, see _render_cell)
+        self._cell_versions: dict[tuple[Any, Any], int] = {}
 
     def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
         """Textual measures each cell of each new row, for the columns sized to their
@@ -59,6 +64,94 @@ class PaneTable(DataTable, inherit_bindings=False):
             super()._update_dimensions(new_rows)
         else:
             super()._update_dimensions(())
+
+    # ------------------------------------------------------------------ drawing cells
+    #
+    # Textual draws each cell through Rich (Padding inside Styled inside render_lines:
+    # about 75 µs a cell) and keys its cache of drawn cells by a counter that every
+    # update_cell moves, so one changed age cell had every cell on screen drawn again, and
+    # a page of a thousand incidents took 150-200 ms a keypress. Here a drawn cell is kept
+    # until that cell changes, and a one-line Text that fits its column (nearly every cell
+    # of every pane) is drawn directly: the same segments, checked against Textual's own
+    # drawing in tests/test_table.py. Anything else goes to Textual.
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False) -> Any:
+        if row_index < max(0, self.fixed_rows) or column_index < max(0, self.fixed_columns):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        key = ("cell", row_key, column_key, row_index, column_index,
+               self._cell_versions.get((row_key, column_key), 0), base_style, width, cursor, hover,
+               self.show_cursor, self._show_hover_cursor, self._pseudo_class_state)
+        lines = self._cell_render_cache.get(key)
+        if lines is None:
+            lines = self._draw_text_cell(row_index, column_index, base_style, width, cursor, hover)
+            if lines is None:
+                lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._cell_render_cache[key] = lines
+        return lines
+
+    def _draw_text_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                        cursor: bool, hover: bool) -> list[list[Segment]] | None:
+        """One row-high cell holding a one-line `Text` that fits, drawn as Textual would
+        (padding, the cell's justification, the cursor's styles around the text's own);
+        None for anything else."""
+        row_key = self._row_locations.get_key(row_index)
+        if row_key is None or self.rows[row_key].height != 1:
+            return None
+        cell = self._get_row_renderables(row_index).cells[column_index]
+        if not isinstance(cell, Text):
+            return None
+        pad = self.cell_padding
+        inner = width - 2 * pad
+        plain = cell.plain
+        length = cell.cell_len
+        if inner < 0 or length > inner or "\n" in plain or "\t" in plain:
+            return None
+        justify = cell.justify
+        line = cell
+        if justify == "right" or justify == "left":
+            if justify == "right" and plain != plain.rstrip():
+                return None  # Rich strips trailing blanks first
+            if length < inner:
+                line = cell.copy()
+                if justify == "right":
+                    line.pad_left(inner - length)
+                else:
+                    line.pad_right(inner - length)
+                length = inner
+        elif justify not in (None, "default"):
+            return None
+        null = Style.null()
+        segments = [Segment(" " * pad, null)] if pad else []
+        console = self.app.console
+        # Text.render leaves out the text's own style (Rich applies it as a span when it
+        # lays the text out): under the spans, as Rich does
+        drawn: Any = line.render(console)
+        if line.style:
+            drawn = Segment.apply_style(drawn, style=console.get_style(line.style))
+        segments += drawn
+        if length < inner:
+            segments.append(Segment(" " * (inner - length), null))
+        if pad:
+            segments.append(Segment(" " * pad, null))
+        component, post = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
+        styled = list(Segment.apply_style(segments, style=pre, post_style=post))
+        return [styled]
+
+    def update_cell(self, row_key: Any, column_key: Any, value: Any, *, update_width: bool = False) -> None:
+        super().update_cell(row_key, column_key, value, update_width=update_width)
+        # RowKey and ColumnKey hash and compare as their string values
+        cell = (str(getattr(row_key, "value", row_key)), str(getattr(column_key, "value", column_key)))
+        self._cell_versions[cell] = self._cell_versions.get(cell, 0) + 1
+
+    def clear(self, columns: bool = False) -> Any:
+        self._cell_versions.clear()
+        return super().clear(columns)
 
     def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
         super().watch_cursor_coordinate(old, new)
