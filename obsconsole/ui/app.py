@@ -21,7 +21,7 @@ from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
 from textual.notifications import SeverityLevel
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from obsconsole.actions.audit import AuditLog
@@ -111,6 +111,12 @@ class OverviewScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
+        if self.oc.standalone_war_room:
+            # `obsconsole incident`: the war room is the console and escape quits, so the
+            # panes would only be built, styled and fed behind it (a third of its
+            # start-up). The hub still runs: the war room reads its results.
+            yield Static(Text("Opening the war room…  (q quits)"), id="opening")
+            return
         yield StatusHeader(id="header")
         yield PaneTabs(id="tabs")
         with Container(id="panes"):
@@ -122,6 +128,9 @@ class OverviewScreen(Screen[None]):
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
+        if self.oc.standalone_war_room:
+            self.oc.screen_ready = True
+            return
         self.apply_layout()
         self.oc.screen_ready = True
         self.oc.refresh_header()
@@ -167,6 +176,8 @@ class OverviewScreen(Screen[None]):
         return self.zoomed is not None or w < COMPACT_WIDTH or h < COMPACT_HEIGHT
 
     def apply_layout(self) -> None:
+        if self.oc.standalone_war_room:
+            return
         single = self.single
         container = self.query_one("#panes")
         container.set_class(single, "-single")
@@ -224,7 +235,7 @@ class OverviewScreen(Screen[None]):
             container.styles.grid_rows = rows
 
     def refresh_tabs(self) -> None:
-        if not self.single:
+        if not self.single or self.oc.standalone_war_room:
             return
         shown = self.zoomed or self.active_pane
         tabs = [(p.number, BY_ID[p.pane_id].short, p.health, p.pane_id == shown) for p in self.panes()]
@@ -325,6 +336,8 @@ class ObsConsoleApp(App[None]):
         self.war_room = war_room
         #: that war room has read its incident (for the ready file)
         self.war_room_ready = False
+        #: the war room is the whole console: the overview's panes are never built
+        self.standalone_war_room = war_room is not None
         self.config = config
         self.ctx = config.context
         self.clock: Clock = clock or utc_now
@@ -478,18 +491,17 @@ class ObsConsoleApp(App[None]):
         if not self.live:
             return
         pane = self.overview.pane(message.key)
-        if pane is None:
-            return
-        query = self.queries[message.key]
-        retry_in_s = self.hub.retry_delay_s(message.key) if message.snapshot.error is not None else None
-        pane.show_snapshot(message.snapshot, pane_health(query, message.snapshot), self.clock(), retry_in_s)
-        if message.key == "incidents" and message.snapshot.has_value:
-            alerts = self.overview.pane("alerts")
-            if isinstance(alerts, AlertsPane):
-                alerts.set_incidents(message.snapshot.value)
-        if not self.overview.single:
-            self.overview.apply_layout()
-        self.overview.refresh_tabs()
+        if pane is not None:
+            query = self.queries[message.key]
+            retry_in_s = self.hub.retry_delay_s(message.key) if message.snapshot.error is not None else None
+            pane.show_snapshot(message.snapshot, pane_health(query, message.snapshot), self.clock(), retry_in_s)
+            if message.key == "incidents" and message.snapshot.has_value:
+                alerts = self.overview.pane("alerts")
+                if isinstance(alerts, AlertsPane):
+                    alerts.set_incidents(message.snapshot.value)
+            if not self.overview.single:
+                self.overview.apply_layout()
+            self.overview.refresh_tabs()
         self.refresh_header()
         self._tell()
         self.populated()
@@ -596,7 +608,7 @@ class ObsConsoleApp(App[None]):
         self.refresh_header()
 
     def refresh_header(self) -> None:
-        if not self.live:
+        if not self.live or self.standalone_war_room:
             return
         screen = self.overview
         line = header_line(
