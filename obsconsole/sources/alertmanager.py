@@ -25,17 +25,13 @@ Clock = Callable[[], datetime]
 
 
 def parse_time(text: Any) -> datetime:
-    """Alertmanager's RFC 3339 times (with nanoseconds and Z) as aware datetimes."""
+    """Alertmanager's RFC 3339 times (with nanoseconds, Z or an offset) as aware UTC
+    datetimes."""
     if not isinstance(text, str):
         raise ValueError(f"not a time: {text!r}")
-    value = text.strip().replace("Z", "+00:00")
-    # Python's fromisoformat takes at most 6 fractional digits
-    if "." in value:
-        head, _, rest = value.partition(".")
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        zone = rest[len(digits):]
-        value = f"{head}.{digits[:6]}{zone}"
-    parsed = datetime.fromisoformat(value)
+    # since Python 3.11 fromisoformat reads Z, offsets and any number of fractional
+    # digits (beyond 6 they are dropped)
+    parsed = datetime.fromisoformat(text.strip())
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
@@ -49,6 +45,10 @@ def cluster_key(b: AlertmanagerBackend) -> str:
     return b.cluster or b.url
 
 
+# pragma: no mutate start
+# Transport (requests, retries across peers, gathering): exercised against real
+# Alertmanagers by tests/test_alertmanager_stack.py; the answers are read by the pure
+# functions below, which mutation testing covers (tests/test_answers.py).
 class AlertmanagerSource:
     def __init__(self, backends: Sequence[AlertmanagerBackend], ctx: Context, clock: Clock) -> None:
         if not backends:
@@ -98,61 +98,14 @@ class AlertmanagerSource:
             self._request(b, "GET", "/api/v2/alerts", params=params),
             self._request(b, "GET", "/api/v2/silences"),
         )
-        if not isinstance(raw_alerts, list) or not isinstance(raw_silences, list):
-            raise SourceError("bad_response", f"alertmanager at {b.url}: expected JSON lists")
-        try:
-            alerts = [self._alert(a, b.url) for a in raw_alerts]
-            silences = [_silence(s, b.url) for s in raw_silences]
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise SourceError("bad_response", f"alertmanager at {b.url}: unexpected alert or silence shape ({type(exc).__name__}: {exc})") from None
-        return alerts, silences
+        return read_answers(raw_alerts, raw_silences, b.url, self.ctx.labels.service_label)
 
     async def fetch_alert_state(self) -> AlertState:
         results = await asyncio.gather(*(self._read_one(b) for b in self.backends), return_exceptions=True)
-        alerts: dict[str, list[Alert]] = {}
-        silences: dict[tuple[str, str], Silence] = {}
-        down: list[str] = []
-        errors: list[SourceError] = []
-        for b, result in zip(self.backends, results):
-            if isinstance(result, BaseException):
-                if not isinstance(result, SourceError):
-                    result = SourceError("internal", f"alertmanager at {b.url}: {type(result).__name__}: {result}")
-                errors.append(result)
-                down.append(result.message)
-                continue
-            for alert in result[0]:
-                alerts.setdefault(alert.fingerprint, []).append(alert)
-            for s in result[1]:
-                key = (cluster_key(b), s.id)  # peers of one cluster report the same ids
-                if key not in silences:
-                    silences[key] = s
-        if errors and len(errors) == len(self.backends):
-            if len(errors) == 1:
-                raise errors[0]
-            raise SourceError(errors[0].kind, "every Alertmanager is down: " + "; ".join(down))
-        merged = tuple(_merge(copies) for copies in alerts.values())
-        return AlertState(merged, tuple(silences.values()), tuple(down))
+        return state_from(self.backends, results)
 
     async def fetch_alerts(self) -> tuple[Alert, ...]:
         return (await self.fetch_alert_state()).alerts
-
-    def _alert(self, raw: dict[str, Any], origin: str) -> Alert:
-        labels = {str(k): str(v) for k, v in (raw.get("labels") or {}).items()}
-        annotations = {str(k): str(v) for k, v in (raw.get("annotations") or {}).items()}
-        status = raw.get("status") or {}
-        return Alert(
-            fingerprint=str(raw["fingerprint"]),
-            name=labels.get("alertname", "unnamed"),
-            severity=Severity.parse(labels.get("severity")),
-            category=labels.get("category", "uncategorised"),
-            service=labels.get(self.ctx.labels.service_label, labels.get("job", "unknown")),
-            starts_at=parse_time(raw["startsAt"]),
-            labels=labels,
-            annotations=annotations,
-            state=str(status.get("state", "active")),
-            silenced_by=tuple(str(s) for s in status.get("silencedBy") or ()),
-            origins=(origin,),
-        )
 
     # ------------------------------------------------------------------ silences
 
@@ -189,7 +142,7 @@ class AlertmanagerSource:
                 b, answer = await self._on_cluster(members, "POST", "/api/v2/silences", json=body)
             except SourceError as exc:
                 return ClusterOutcome(name, None, False, exc.message)
-            silence_id = (answer or {}).get("silenceID") if isinstance(answer, dict) else None
+            silence_id = created_id(answer)
             if not silence_id:
                 return ClusterOutcome(name, b.url, False, f"alertmanager at {b.url}: no silenceID in the answer")
             return ClusterOutcome(name, b.url, True, str(silence_id))
@@ -226,9 +179,77 @@ class AlertmanagerSource:
             return BackendStatus("alertmanager", b.url, True, version, latency, detail)
 
         return list(await asyncio.gather(*(one(b) for b in self.backends)))
+# pragma: no mutate end
 
 
-# --------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------------- answers
+
+
+def read_answers(raw_alerts: Any, raw_silences: Any, origin: str, service_label: str) -> tuple[list[Alert], list[Silence]]:
+    """One instance's answers to GET /api/v2/alerts and /api/v2/silences as model
+    objects; SourceError naming the instance when they are not Alertmanager's."""
+    if not isinstance(raw_alerts, list) or not isinstance(raw_silences, list):
+        raise SourceError("bad_response", f"alertmanager at {origin}: expected JSON lists")
+    try:
+        alerts = [_alert(a, origin, service_label) for a in raw_alerts]
+        silences = [_silence(s, origin) for s in raw_silences]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SourceError("bad_response", f"alertmanager at {origin}: unexpected alert or silence shape ({type(exc).__name__}: {exc})") from None
+    return alerts, silences
+
+
+def state_from(backends: Sequence[AlertmanagerBackend], results: Sequence[Any]) -> AlertState:
+    """Every instance's (alerts, silences) or exception, in config order, as one state:
+    alerts de-duplicated by fingerprint, silences once per cluster, the down instances
+    named; SourceError only when every instance is down."""
+    alerts: dict[str, list[Alert]] = {}
+    silences: dict[tuple[str, str], Silence] = {}
+    down: list[str] = []
+    errors: list[SourceError] = []
+    for b, result in zip(backends, results):
+        if isinstance(result, BaseException):
+            if not isinstance(result, SourceError):
+                result = SourceError("internal", f"alertmanager at {b.url}: {type(result).__name__}: {result}")
+            errors.append(result)
+            down.append(result.message)
+            continue
+        for alert in result[0]:
+            alerts.setdefault(alert.fingerprint, []).append(alert)
+        for s in result[1]:
+            key = (cluster_key(b), s.id)  # peers of one cluster report the same ids
+            if key not in silences:
+                silences[key] = s
+    if errors and len(errors) == len(backends):
+        if len(errors) == 1:
+            raise errors[0]
+        raise SourceError(errors[0].kind, "every Alertmanager is down: " + "; ".join(down))
+    merged = tuple(_merge(copies) for copies in alerts.values())
+    return AlertState(merged, tuple(silences.values()), tuple(down))
+
+
+def created_id(answer: Any) -> str | None:
+    """The silenceID of a POST /api/v2/silences answer (None when there is none)."""
+    return (answer or {}).get("silenceID") if isinstance(answer, dict) else None
+
+
+def _alert(raw: dict[str, Any], origin: str, service_label: str) -> Alert:
+    """A GettableAlert; the service is the `service_label` label, else `job`."""
+    labels = {str(k): str(v) for k, v in (raw.get("labels") or {}).items()}
+    annotations = {str(k): str(v) for k, v in (raw.get("annotations") or {}).items()}
+    status = raw.get("status") or {}
+    return Alert(
+        fingerprint=str(raw["fingerprint"]),
+        name=labels.get("alertname", "unnamed"),
+        severity=Severity.parse(labels.get("severity")),
+        category=labels.get("category", "uncategorised"),
+        service=labels.get(service_label, labels.get("job", "unknown")),
+        starts_at=parse_time(raw["startsAt"]),
+        labels=labels,
+        annotations=annotations,
+        state=str(status.get("state", "active")),
+        silenced_by=tuple(str(s) for s in status.get("silencedBy") or ()),
+        origins=(origin,),
+    )
 
 
 def _silence(raw: dict[str, Any], origin: str) -> Silence:

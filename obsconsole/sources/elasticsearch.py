@@ -26,7 +26,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
-from obsconsole.config import Context, ElasticsearchBackend
+from obsconsole.config import Context, ElasticsearchBackend, LogFields
 from obsconsole.logic import logs as loglogic
 from obsconsole.logic.fields import buckets, clip, error_reason, get_path, parse_time, scalar_text
 from obsconsole.logic.buffer import EventBuffer
@@ -59,6 +59,10 @@ FLOOD_BUDGET = 2000
 PIT_KEEP_ALIVE = "1m"
 
 
+# pragma: no mutate start
+# Transport (the client, points in time, paging, the searches it sends): exercised
+# against Elasticsearch by tests/test_elasticsearch.py; the answers are read by the pure
+# functions below, which mutation testing covers (tests/test_answers.py).
 class ElasticsearchSource:
     """LogSource over Elasticsearch (see the module docstring)."""
 
@@ -199,7 +203,7 @@ class ElasticsearchSource:
             if first:
                 # the newest `limit` events, newest first
                 hits, pit_id, total = await self._pages(pit_id, body_query, "desc", min(limit, FLOOD_BUDGET))
-                events = self._events(hits, query)
+                events = _events(hits, query, self.backend.fields)
                 fresh = self._tail.admit(reversed(events))
                 return fresh, len(fresh), False
             # the re-read overlap (events already delivered, at most TAIL_LAG_S of them)
@@ -209,13 +213,13 @@ class ElasticsearchSource:
                 pit_id, body_query, "asc", FLOOD_BUDGET + overlap, stop_over_budget=True
             )
             if total - overlap <= FLOOD_BUDGET:
-                fresh = self._tail.admit(self._events(hits, query))
+                fresh = self._tail.admit(_events(hits, query, self.backend.fields))
                 return fresh, len(fresh), False
             # a flood: keep the newest page as a sample, skip the rest; what arrived is
             # what is newer than the newest event seen before (the overlap re-read
             # after an earlier jump would count twice)
             newest, pit_id, _ = await self._pages(pit_id, body_query, "desc", PAGE)
-            sample = self._events(newest, query)
+            sample = _events(newest, query, self.backend.fields)
             arrived = await self._count(pit_id, self._query(query, self._tail.watermark or start, after=True))
             fresh = self._tail.admit(reversed(sample))
             if sample:
@@ -336,8 +340,7 @@ class ElasticsearchSource:
             query=self._query(query, start, now),
             aggs=dict(aggs),
         )
-        found = body.get("aggregations")
-        return found if isinstance(found, Mapping) else {}
+        return _aggregations(body)
 
     def _query(
         self, query: LogQuery, start: datetime, end: datetime | None = None, *, after: bool = False
@@ -371,43 +374,82 @@ class ElasticsearchSource:
             }]
         return out
 
-    def _events(self, hits: list[Mapping[str, Any]], query: LogQuery) -> list[LogEvent]:
-        """Hits → events (malformed ones dropped), confirmed against the literal query."""
-        out = []
-        for hit in hits:
-            event = self._event(hit)
-            if event is not None and loglogic.matches(event, query):
-                out.append(event)
-        return out
 
-    def _event(self, hit: Mapping[str, Any]) -> LogEvent | None:
-        src = hit.get("_source")
-        if not isinstance(src, Mapping):
-            return None
-        f = self.backend.fields
-        ts = parse_time(get_path(src, f.timestamp))
-        if ts is None:
-            return None
-        error = src.get("error") if isinstance(src.get("error"), Mapping) else {}
-        return LogEvent(
-            id=f"{hit.get('_index', '')}/{hit.get('_id', '')}",
-            timestamp=ts,
-            level=LogLevel.parse(_text(get_path(src, f.level))),
-            service=_text(get_path(src, f.service)),
-            message=_text(get_path(src, f.message)),
-            component=_text(get_path(src, f.component)),
-            trace_id=_text(get_path(src, f.trace_id)),
-            span_id=_text(src.get("span_id")),
-            correlation_id=_text(src.get("correlation_id")),
-            host=_text(src.get("hostname") or get_path(src, "host.name")),
-            error_name=_text(error.get("name")),
-            error_message=_text(error.get("message")),
-            error_stack=_text(error.get("stack")),
-            metadata=_metadata(src.get("metadata")),
-        )
+def _source_error(exc: BaseException, where: str, timeout_s: float) -> SourceError:
+    """The client's exception as one line naming the cluster."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "meta", None), "status", None)
+    if name in ("ConnectionTimeout",) or isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return SourceError("timeout", f"elasticsearch at {where}: no answer in {timeout_s:g} s")
+    if name == "ConnectionError":
+        return SourceError("unreachable", f"elasticsearch at {where}: cannot connect (refused, or the host is down)")
+    if name == "UnsupportedProductError":
+        return SourceError("bad_response", f"elasticsearch at {where}: the server is not Elasticsearch (no X-Elastic-Product header)")
+    if name == "SerializationError":
+        return SourceError("bad_response", f"elasticsearch at {where}: the answer is not valid JSON (truncated, or a proxy's page)")
+    if status in (401, 403):
+        return SourceError("auth", f"elasticsearch at {where}: HTTP {status}, credentials refused")
+    if isinstance(status, int):
+        return SourceError("bad_response", f"elasticsearch at {where}: HTTP {status}: {_reason(exc)}")
+    return SourceError("bad_response", f"elasticsearch at {where}: {name}: {' '.join(str(exc).split())[:160]}")
+
+
+def _reason(exc: BaseException) -> str:
+    """Elasticsearch's error type and reason, or the start of a non-JSON body."""
+    body = getattr(exc, "body", None)
+    found = error_reason(body)
+    if found is not None:
+        return found
+    text = body if isinstance(body, str) else str(getattr(exc, "message", "") or exc)
+    return " ".join(text.split())[:120] or type(exc).__name__
+# pragma: no mutate end
 
 
 # --------------------------------------------------------------------------- parsing
+
+
+def _events(hits: list[Mapping[str, Any]], query: LogQuery, fields: LogFields) -> list[LogEvent]:
+    """Hits → events (malformed ones dropped), confirmed against the literal query."""
+    out = []
+    for hit in hits:
+        event = _event(hit, fields)
+        if event is not None and loglogic.matches(event, query):
+            out.append(event)
+    return out
+
+
+def _event(hit: Mapping[str, Any], f: LogFields) -> LogEvent | None:
+    """One search hit as an event, its fields found by the configured names; None
+    without a _source object or a readable timestamp."""
+    src = hit.get("_source")
+    if not isinstance(src, Mapping):
+        return None
+    ts = parse_time(get_path(src, f.timestamp))
+    if ts is None:
+        return None
+    error = src.get("error") if isinstance(src.get("error"), Mapping) else {}
+    return LogEvent(
+        id=f"{hit.get('_index', '')}/{hit.get('_id', '')}",
+        timestamp=ts,
+        level=LogLevel.parse(_text(get_path(src, f.level))),
+        service=_text(get_path(src, f.service)),
+        message=_text(get_path(src, f.message)),
+        component=_text(get_path(src, f.component)),
+        trace_id=_text(get_path(src, f.trace_id)),
+        span_id=_text(src.get("span_id")),
+        correlation_id=_text(src.get("correlation_id")),
+        host=_text(src.get("hostname") or get_path(src, "host.name")),
+        error_name=_text(error.get("name")),
+        error_message=_text(error.get("message")),
+        error_stack=_text(error.get("stack")),
+        metadata=_metadata(src.get("metadata")),
+    )
+
+
+def _aggregations(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A search answer's aggregations; an answer without them is empty."""
+    found = body.get("aggregations")
+    return found if isinstance(found, Mapping) else {}
 
 
 def _text(value: Any) -> str:
@@ -468,32 +510,3 @@ def _services(agg: Any) -> tuple[ServiceErrors, ...]:
         )
         for b in buckets(agg)
     )
-
-
-def _source_error(exc: BaseException, where: str, timeout_s: float) -> SourceError:
-    """The client's exception as one line naming the cluster."""
-    name = type(exc).__name__
-    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "meta", None), "status", None)
-    if name in ("ConnectionTimeout",) or isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return SourceError("timeout", f"elasticsearch at {where}: no answer in {timeout_s:g} s")
-    if name == "ConnectionError":
-        return SourceError("unreachable", f"elasticsearch at {where}: cannot connect (refused, or the host is down)")
-    if name == "UnsupportedProductError":
-        return SourceError("bad_response", f"elasticsearch at {where}: the server is not Elasticsearch (no X-Elastic-Product header)")
-    if name == "SerializationError":
-        return SourceError("bad_response", f"elasticsearch at {where}: the answer is not valid JSON (truncated, or a proxy's page)")
-    if status in (401, 403):
-        return SourceError("auth", f"elasticsearch at {where}: HTTP {status}, credentials refused")
-    if isinstance(status, int):
-        return SourceError("bad_response", f"elasticsearch at {where}: HTTP {status}: {_reason(exc)}")
-    return SourceError("bad_response", f"elasticsearch at {where}: {name}: {' '.join(str(exc).split())[:160]}")
-
-
-def _reason(exc: BaseException) -> str:
-    """Elasticsearch's error type and reason, or the start of a non-JSON body."""
-    body = getattr(exc, "body", None)
-    found = error_reason(body)
-    if found is not None:
-        return found
-    text = body if isinstance(body, str) else str(getattr(exc, "message", "") or exc)
-    return " ".join(text.split())[:120] or type(exc).__name__

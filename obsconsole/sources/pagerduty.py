@@ -24,7 +24,7 @@ import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
@@ -73,6 +73,10 @@ class PagerDutyResult:
     """How many requests it took (1 unless PagerDuty asked us to come back later)."""
 
 
+# pragma: no mutate start
+# Transport (the client, the retry loop) and the event it sends: exercised against a
+# stand-in by tests/test_pagerduty.py; its answers are read by the pure functions below,
+# which mutation testing covers (tests/test_answers.py).
 class PagerDuty:
     """A client of the Events API v2 for one integration (routing key).
 
@@ -167,16 +171,16 @@ class PagerDuty:
             if status == 202:
                 return self._accepted(response, dedup_key, attempts)
             if status == 400:
-                raise self._error("refused", f"PagerDuty refused the event: {_refusal(response)}")
+                raise self._error("refused", f"PagerDuty refused the event: {_refusal(response.content)}")
             if status in (401, 403):
                 raise self._error("auth", f"{where}: HTTP {status}, the routing key or access was refused")
             if status != 429 and status < 500:
-                raise self._error("bad_response", f"{where}: unexpected HTTP {status}: {_quote(response)}")
+                raise self._error("bad_response", f"{where}: unexpected HTTP {status}: {_quote(response.content)}")
             if attempts > self.retries:
                 if status == 429:
                     raise self._error("refused", f"PagerDuty rate limited the event: gave up after {_times(attempts)}")
                 raise self._error("bad_response", f"{where}: HTTP {status}: gave up after {_times(attempts)}")
-            await self._sleep(self._wait(response.headers.get("retry-after"), attempts))
+            await self._sleep(_wait(response.headers.get("retry-after"), attempts, self.max_wait_s, datetime.now(UTC)))
 
     # ------------------------------------------------------------------ internals
 
@@ -238,27 +242,11 @@ class PagerDuty:
             raise self._error(error.kind, error.message) from None
 
     def _accepted(self, response: Any, sent_key: str, attempts: int) -> PagerDutyResult:
-        answer = _json(response)
-        if not isinstance(answer, dict):
-            where = f"PagerDuty at {self.url}"
-            raise self._error("bad_response", f"{where}: HTTP 202 without the API's JSON answer: {_quote(response)}")
-        key = answer.get("dedup_key")
-        if not isinstance(key, str) or not key:
-            if not sent_key:  # a trigger without a key: only the answer can say which it got
-                raise self._error("bad_response", f"PagerDuty at {self.url}: HTTP 202 without a dedup_key")
-            key = sent_key
-        message = answer.get("message")
-        return PagerDutyResult(
-            dedup_key=key,
-            message=self._clean(message if isinstance(message, str) else ""),
-            attempts=attempts,
-        )
-
-    def _wait(self, retry_after: str | None, attempts: int) -> float:
-        """Seconds before the next attempt: what Retry-After asks, else 1, 2, 4 … s."""
-        asked = _retry_after(retry_after)
-        wait = asked if asked is not None else 2.0 ** (attempts - 1)
-        return min(wait, self.max_wait_s)
+        try:
+            result = accepted(response.content, sent_key, attempts, f"PagerDuty at {self.url}")
+        except SourceError as exc:
+            raise self._error(exc.kind, exc.message) from None
+        return replace(result, message=self._clean(result.message))
 
     def _error(self, kind: str, text: str) -> SourceError:
         return SourceError(kind, self._clean(text))
@@ -267,6 +255,37 @@ class PagerDuty:
         """One line, without control characters, and never the routing key."""
         printable = "".join(ch if ch.isprintable() else " " for ch in text)
         return " ".join(printable.replace(self._routing_key, MASK).split())
+# pragma: no mutate end
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def accepted(content: bytes, sent_key: str, attempts: int, where: str) -> PagerDutyResult:
+    """A 202's body as the accepted event (its message not yet scrubbed of the routing
+    key), or SourceError("bad_response") naming `where` when it is not the API's."""
+    answer = _json(content)
+    if not isinstance(answer, dict):
+        raise SourceError("bad_response", f"{where}: HTTP 202 without the API's JSON answer: {_quote(content)}")
+    key = answer.get("dedup_key")
+    if not isinstance(key, str) or not key:
+        if not sent_key:  # a trigger without a key: only the answer can say which it got
+            raise SourceError("bad_response", f"{where}: HTTP 202 without a dedup_key")
+        key = sent_key
+    message = answer.get("message")
+    return PagerDutyResult(
+        dedup_key=key,
+        message=message if isinstance(message, str) else "",
+        attempts=attempts,
+    )
+
+
+def _wait(retry_after: str | None, attempts: int, max_wait_s: float, now: datetime) -> float:
+    """Seconds before the next attempt: what Retry-After asks, else 1, 2, 4 … s; at
+    most `max_wait_s`."""
+    asked = _retry_after(retry_after, now)
+    wait = asked if asked is not None else 2.0 ** (attempts - 1)
+    return min(wait, max_wait_s)
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -277,27 +296,27 @@ def _times(attempts: int) -> str:
     return "1 attempt" if attempts == 1 else f"{attempts} attempts"
 
 
-def _json(response: Any) -> Any:
+def _json(content: bytes) -> Any:
     try:
-        return json.loads(response.content)
+        return json.loads(content)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError both are
         return None
 
 
-def _quote(response: Any) -> str:
+def _quote(content: bytes) -> str:
     """The start of an answer's body, for an error message."""
-    text = response.content[: _QUOTE_LIMIT * 4].decode("utf-8", "replace")
+    text = content[: _QUOTE_LIMIT * 4].decode("utf-8", "replace")
     text = " ".join(text.split())
     if len(text) > _QUOTE_LIMIT:
         text = text[:_QUOTE_LIMIT] + "…"
     return text or "(empty body)"
 
 
-def _refusal(response: Any) -> str:
+def _refusal(content: bytes) -> str:
     """A 400's reason: ``message: error; error`` from the API's answer."""
-    answer = _json(response)
+    answer = _json(content)
     if not isinstance(answer, dict):
-        return _quote(response)
+        return _quote(content)
     message = answer.get("message")
     parts = [message if isinstance(message, str) and message else "invalid event"]
     errors = answer.get("errors")
@@ -308,9 +327,9 @@ def _refusal(response: Any) -> str:
     return _truncate(": ".join(parts), _QUOTE_LIMIT * 2)
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds (delta-seconds or an HTTP date), or None if absent or
-    unreadable."""
+def _retry_after(value: str | None, now: datetime) -> float | None:
+    """Retry-After in seconds (delta-seconds or an HTTP date, counted from `now`), or
+    None if absent or unreadable."""
     if not value:
         return None
     text = value.strip()
@@ -323,7 +342,7 @@ def _retry_after(value: str | None) -> float | None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
+        seconds = (when - now).total_seconds()
     if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)

@@ -36,6 +36,10 @@ CPU_HISTORY_S = 300.0
 LATENCY_HISTORY_S = 15 * 60.0
 
 
+# pragma: no mutate start
+# Queries and transport (the client in a thread, its errors): run against a real
+# Prometheus by tests/test_prometheus_stack.py; the answers are read by the pure
+# functions below, which mutation testing covers (tests/test_answers.py).
 def promql_duration(seconds: float) -> str:
     """Seconds as a PromQL duration: 300 → 5m, 2592000 → 30d, 90 → 90s."""
     s = int(round(seconds))
@@ -219,28 +223,11 @@ class PrometheusSource:
             self.instant(self.q.network()),
             self.range(self.q.cpu(), CPU_HISTORY_S, self.cpu_points),
         )
-        by = {name: _by_label(rows, "instance") for name, rows in
-              (("cpu", cpu), ("mem", mem), ("disk", disk), ("net", net))}
-        hist = {r["metric"].get("instance", ""): tuple(_num(v) or 0.0 for _, v in r.get("values", []))
-                for r in history}
-        instances = sorted(set().union(*[set(d) for d in by.values()]))
-        names = _host_names(instances)
-        return tuple(
-            HostGauge(
-                host=names[i],
-                cpu_pct=by["cpu"].get(i),
-                mem_pct=by["mem"].get(i),
-                disk_pct=by["disk"].get(i),
-                net_bytes_per_s=by["net"].get(i),
-                cpu_history=hist.get(i, ()),
-            )
-            for i in instances
-        )
+        return hosts_from(cpu, mem, disk, net, history)
 
     # ------------------------------------------------------------------ latency
 
     async def fetch_latency(self) -> tuple[ServiceLatency, ...]:
-        svc = self.q.svc
         p50, p95, p99, errors, rate = await asyncio.gather(
             self.instant(self.q.quantile(0.5)),
             self.instant(self.q.quantile(0.95)),
@@ -249,28 +236,7 @@ class PrometheusSource:
             self.instant(self.q.request_rate()),
         )
         history = await self.range(self.q.quantile(0.95), LATENCY_HISTORY_S, self.latency_points)
-        cols = [_by_label(rows, svc) for rows in (p50, p95, p99, errors, rate)]
-        hist = {
-            r["metric"].get(svc, ""): tuple(
-                (float(ts), v) for ts, raw in r.get("values", []) if (v := _num(raw)) is not None
-            )
-            for r in history
-        }
-        aliases = self.ctx.labels.aliases
-        services = sorted(set().union(*[set(c) for c in cols]) - {""})
-        return tuple(
-            ServiceLatency(
-                service=aliases.get(s, s),
-                p50_s=cols[0].get(s),
-                p95_s=cols[1].get(s),
-                p99_s=cols[2].get(s),
-                # no request at all in the window: 0/0 is NaN, shown as no data
-                error_ratio=cols[3].get(s),
-                requests_per_s=cols[4].get(s),
-                p95_history=hist.get(s, ()),
-            )
-            for s in services
-        )
+        return latency_from(p50, p95, p99, errors, rate, history, self.q.svc, self.ctx.labels.aliases)
 
     # ------------------------------------------------------------------ SLOs
 
@@ -278,8 +244,7 @@ class PrometheusSource:
         async def measure(slo: SLODefinition) -> SLOMeasurement:
             windows = sorted({slo.window_s, slo.fast.long_s, slo.fast.short_s, slo.slow.long_s, slo.slow.short_s})
             results = await asyncio.gather(*(self.instant(self.q.slo_error_ratio(slo, w)) for w in windows))
-            ratios = {w: _scalar(rows) for w, rows in zip(windows, results)}
-            return SLOMeasurement(slo.id, ratios[slo.window_s], ratios)
+            return measurement_from(slo, dict(zip(windows, results)))
 
         return tuple(await asyncio.gather(*(measure(s) for s in slos)))
 
@@ -326,6 +291,79 @@ def _reason(exc: BaseException) -> str:
         if marker in text:
             return marker.lower()
     return " ".join(text.split())[:160] or type(exc).__name__
+# pragma: no mutate end
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def hosts_from(
+    cpu: list[dict[str, Any]],
+    mem: list[dict[str, Any]],
+    disk: list[dict[str, Any]],
+    net: list[dict[str, Any]],
+    history: list[dict[str, Any]],
+) -> tuple[HostGauge, ...]:
+    """The infra gauges from the four instant vectors (by `instance`) and the CPU
+    matrix, one per instance, sorted by instance."""
+    by = {name: _by_label(rows, "instance") for name, rows in
+          (("cpu", cpu), ("mem", mem), ("disk", disk), ("net", net))}
+    hist = {r["metric"].get("instance", ""): tuple(_num(v) or 0.0 for _, v in r.get("values", []))
+            for r in history}
+    instances = sorted(set().union(*[set(d) for d in by.values()]))
+    names = _host_names(instances)
+    return tuple(
+        HostGauge(
+            host=names[i],
+            cpu_pct=by["cpu"].get(i),
+            mem_pct=by["mem"].get(i),
+            disk_pct=by["disk"].get(i),
+            net_bytes_per_s=by["net"].get(i),
+            cpu_history=hist.get(i, ()),
+        )
+        for i in instances
+    )
+
+
+def latency_from(
+    p50: list[dict[str, Any]],
+    p95: list[dict[str, Any]],
+    p99: list[dict[str, Any]],
+    errors: list[dict[str, Any]],
+    rate: list[dict[str, Any]],
+    history: list[dict[str, Any]],
+    svc: str,
+    aliases: Mapping[str, str],
+) -> tuple[ServiceLatency, ...]:
+    """Per-service latency from the five instant vectors (by the `svc` label) and the
+    p95 matrix, named by their alias, sorted by the label's value."""
+    cols = [_by_label(rows, svc) for rows in (p50, p95, p99, errors, rate)]
+    hist = {
+        r["metric"].get(svc, ""): tuple(
+            (float(ts), v) for ts, raw in r.get("values", []) if (v := _num(raw)) is not None
+        )
+        for r in history
+    }
+    services = sorted(set().union(*[set(c) for c in cols]) - {""})
+    return tuple(
+        ServiceLatency(
+            service=aliases.get(s, s),
+            p50_s=cols[0].get(s),
+            p95_s=cols[1].get(s),
+            p99_s=cols[2].get(s),
+            # no request at all in the window: 0/0 is NaN, shown as no data
+            error_ratio=cols[3].get(s),
+            requests_per_s=cols[4].get(s),
+            p95_history=hist.get(s, ()),
+        )
+        for s in services
+    )
+
+
+def measurement_from(slo: SLODefinition, answers: Mapping[float, list[dict[str, Any]]]) -> SLOMeasurement:
+    """An SLO's error ratios from the answers of its queries, by window (seconds)."""
+    ratios = {w: _scalar(rows) for w, rows in answers.items()}
+    return SLOMeasurement(slo.id, ratios[slo.window_s], ratios)
 
 
 def _num(raw: Any) -> float | None:

@@ -27,7 +27,7 @@ import os
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote
 
 from obsconsole.config import WazuhBackend
@@ -48,6 +48,10 @@ FILE_CAPACITY = 5000
 BRUTE_FORCE_IPS = 20
 
 
+# pragma: no mutate start
+# Transport (the parts read concurrently, their clients and files): exercised against a
+# stand-in indexer and real files by tests/test_wazuh.py; the answers are read by the
+# pure functions below, which mutation testing covers (tests/test_answers.py).
 class WazuhSource:
     """SecuritySource (sources/base.py) over the parts of one Wazuh backend."""
 
@@ -91,6 +95,7 @@ class WazuhSource:
             await self.indexer.aclose()
         if self.alerts_file is not None:
             await asyncio.to_thread(self.alerts_file.close)
+# pragma: no mutate end
 
 
 def _as_source_error(exc: BaseException) -> SourceError:
@@ -105,6 +110,9 @@ def _as_source_error(exc: BaseException) -> SourceError:
 # --------------------------------------------------------------------------- indexer
 
 
+# pragma: no mutate start
+# The indexer's transport and the searches it sends (tests/test_wazuh.py, against a
+# stand-in); its answers are read by `_view` and the functions after it.
 class IndexerReader:
     """The indexer part: two searches per poll over httpx (see the module docstring)."""
 
@@ -131,7 +139,7 @@ class IndexerReader:
             if isinstance(answer, BaseException):
                 raise answer
         main, brute = answers
-        return self._view(main, brute)
+        return _view(main, brute, self.where)
 
     async def describe(self) -> BackendStatus:
         started = time.perf_counter()
@@ -169,26 +177,6 @@ class IndexerReader:
         if not isinstance(answer, Mapping):
             raise SourceError("bad_response", f"{self.where}: expected a JSON object, got {type(answer).__name__}")
         return answer
-
-    def _view(self, body: Mapping[str, Any], brute: Mapping[str, Any]) -> SecurityView:
-        hits = body.get("hits")
-        docs = hits.get("hits") if isinstance(hits, Mapping) else None
-        if not isinstance(docs, list):
-            raise SourceError("bad_response", f"{self.where}: the search answer has no hits.hits list")
-        sources = [d.get("_source") if isinstance(d, Mapping) else None for d in docs]
-        events = [e for e in map(logic.parse_alert, sources) if e is not None]
-        warnings = list(dict.fromkeys(_search_warnings(body) + _search_warnings(brute)))
-        if len(events) < len(docs):
-            warnings.append(f"{len(docs) - len(events)} of {len(docs)} documents are not Wazuh alerts (no timestamp or rule level)")
-        # the aggregation covers the whole 24 h; the events can only add addresses it
-        # cut off (it keeps BRUTE_FORCE_IPS)
-        ips = [*brute_force_rows(_aggregation(brute, "srcips")), *logic.brute_force_ips(events)]
-        return SecurityView(
-            events=tuple(events),
-            top=logic.rank_top(top_rows(_aggregation(body, "levels"))),
-            brute_force_ips=tuple(dict.fromkeys(ips)),
-            warnings=tuple(f"{self.where}: {w}" for w in warnings),
-        )
 
 
 def search_body(min_level: int, limit: int, now: datetime) -> dict[str, Any]:
@@ -230,6 +218,30 @@ def _alerts_query(min_level: int, now: datetime) -> dict[str, Any]:
         {"range": {"rule.level": {"gte": min_level}}},
         {"range": {"timestamp": {"gte": since.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}}},
     ]}}
+# pragma: no mutate end
+
+
+def _view(body: Mapping[str, Any], brute: Mapping[str, Any], where: str) -> SecurityView:
+    """A poll's two search answers (the main search, the brute-force one) as the view;
+    warnings (partial answers, documents that are not alerts) start with `where`."""
+    hits = body.get("hits")
+    docs = hits.get("hits") if isinstance(hits, Mapping) else None
+    if not isinstance(docs, list):
+        raise SourceError("bad_response", f"{where}: the search answer has no hits.hits list")
+    sources = [d.get("_source") if isinstance(d, Mapping) else None for d in docs]
+    events = [e for e in map(logic.parse_alert, sources) if e is not None]
+    warnings = list(dict.fromkeys(_search_warnings(body) + _search_warnings(brute)))
+    if len(events) < len(docs):
+        warnings.append(f"{len(docs) - len(events)} of {len(docs)} documents are not Wazuh alerts (no timestamp or rule level)")
+    # the aggregation covers the whole 24 h; the events can only add addresses it
+    # cut off (it keeps BRUTE_FORCE_IPS)
+    ips = [*brute_force_rows(_aggregation(brute, "srcips")), *logic.brute_force_ips(events)]
+    return SecurityView(
+        events=tuple(events),
+        top=logic.rank_top(top_rows(_aggregation(body, "levels"))),
+        brute_force_ips=tuple(dict.fromkeys(ips)),
+        warnings=tuple(f"{where}: {w}" for w in warnings),
+    )
 
 
 def _aggregation(body: Mapping[str, Any], name: str) -> Any:
@@ -289,7 +301,7 @@ def error_summary(content: bytes) -> str:
 def not_json(content: bytes) -> str:
     """Why an answer that should be JSON is not, in a few words."""
     head = content[:512].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+    if head.startswith(b"<!doctype html") or b"<html" in head:
         return "the answer is an HTML page, not JSON (a proxy's or login page?)"
     if not content.strip():
         return "the answer is empty"
@@ -302,6 +314,9 @@ def not_json(content: bytes) -> str:
 # --------------------------------------------------------------------------- alerts.json
 
 
+# pragma: no mutate start
+# The file's transport (the tail, the lock, stat): exercised on real files by
+# tests/test_wazuh.py; its lines are read by `alerts_from` and `file_view` below.
 class AlertsFileReader:
     """The alerts.json part: the tail, the alerts it held and the lines it skipped.
 
@@ -335,35 +350,11 @@ class AlertsFileReader:
                 lines = self._tail.read()
             except OSError as exc:
                 raise self._error(exc) from None
-            self._buffer.merge(self._alerts(lines, min_level))
-            oldest = now - timedelta(seconds=logic.TOP_WINDOW_S)
-            held = [e for e in self._buffer.items() if e.level >= min_level and e.timestamp >= oldest]
+            alerts, malformed = alerts_from(lines, min_level)
+            self.malformed += malformed
+            self._buffer.merge(alerts)
             waiting = () if self._tail.is_open else (f"{self.where}: no such file yet",)
-            return SecurityView(
-                events=tuple(held[: max(0, limit)]),
-                top=logic.top_events(held, now, min_level),
-                brute_force_ips=logic.brute_force_ips(held),
-                skipped_lines=self.skipped,
-                warnings=waiting,
-            )
-
-    def _alerts(self, lines: list[bytes], min_level: int) -> list[SecurityEvent]:
-        """The alerts among `lines`; every non-blank line that is not one is counted."""
-        out = []
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                # invalid UTF-8 (a log line copied into full_log) becomes U+FFFD: the
-                # alert is kept, the bad bytes shown as �
-                event = logic.parse_alert(json.loads(line.decode("utf-8", errors="replace")))
-            except (ValueError, RecursionError):  # not JSON
-                event = None
-            if event is None:
-                self.malformed += 1
-            elif event.level >= min_level:
-                out.append(event)
-        return out
+            return file_view(self._buffer.items(), min_level, limit, now, self.skipped, waiting)
 
     def _error(self, exc: OSError) -> SourceError:
         if isinstance(exc, PermissionError):
@@ -387,3 +378,41 @@ class AlertsFileReader:
     def close(self) -> None:
         with self._lock:
             self._tail.close()
+# pragma: no mutate end
+
+
+def alerts_from(lines: list[bytes], min_level: int) -> tuple[list[SecurityEvent], int]:
+    """The alerts at or above `min_level` among alerts.json `lines`, and how many
+    non-blank lines were not alerts (not JSON, not an object, no timestamp or level)."""
+    out = []
+    malformed = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            # invalid UTF-8 (a log line copied into full_log) becomes U+FFFD: the
+            # alert is kept, the bad bytes shown as �
+            event = logic.parse_alert(json.loads(line.decode("utf-8", errors="replace")))
+        except (ValueError, RecursionError):  # not JSON
+            event = None
+        if event is None:
+            malformed += 1
+        elif event.level >= min_level:
+            out.append(event)
+    return out, malformed
+
+
+def file_view(
+    items: Sequence[SecurityEvent], min_level: int, limit: int, now: datetime, skipped: int, warnings: tuple[str, ...]
+) -> SecurityView:
+    """The view of the alerts held from the file (newest first): those at or above
+    `min_level` of the 24 h up to `now`, the newest `limit` of them listed."""
+    oldest = now - timedelta(seconds=logic.TOP_WINDOW_S)
+    held = [e for e in items if e.level >= min_level and e.timestamp >= oldest]
+    return SecurityView(
+        events=tuple(held[: max(0, limit)]),
+        top=logic.top_events(held, now, min_level),
+        brute_force_ips=logic.brute_force_ips(held),
+        skipped_lines=skipped,
+        warnings=warnings,
+    )
