@@ -365,6 +365,30 @@ def test_parse_duration_rejects_anything_else(text: object) -> None:
         parse_duration(text)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("text", "seconds"), [("1h 30m", 5400.0), (" 2 m ", 120.0), ("+5m", 300.0), ("- 1s", -1.0)])
+def test_parse_duration_ignores_blanks_inside_and_reads_the_sign(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (True, "not a duration: True"),
+        ("5 minutes", "not a duration: '5 minutes'"),
+        ("X5m", "not a duration: 'X5m'"),
+        ("-XX5m", "not a duration: '-XX5m'"),
+        (None, "not a duration: None"),
+        ([1], "not a duration: [1]"),
+        (float("inf"), "not a duration: inf"),
+        ("1e999", "not a duration: '1e999'"),
+    ],
+)
+def test_parse_duration_says_what_it_could_not_read(value: object, message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        parse_duration(value)  # type: ignore[arg-type]
+    assert str(err.value) == message
+
+
 # --------------------------------------------------------------------------- secrets
 
 SECRET = "hunter2-TOPSECRET"

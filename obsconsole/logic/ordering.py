@@ -63,20 +63,6 @@ def sorted_rows(rows: list[tuple[str, list[str]]], column: int, descending: bool
              for i, (key, texts) in enumerate(rows)]
     filled = [k for k in keyed if k[0][0] != _BLANK]
     blank = [k for k in keyed if k[0][0] == _BLANK]
+    # Python's sort is stable in both directions: ties keep the panes' order
     filled.sort(key=lambda k: (k[0][0], k[0][1]), reverse=descending)
-    if descending:
-        # reverse=True also reversed the ties: put them back in the panes' order
-        filled = _stable_ties(filled)
     return [key for _, _, key in filled + blank]
-
-
-def _stable_ties(items: list[tuple[tuple[int, float | str], int, str]]) -> list[tuple[tuple[int, float | str], int, str]]:
-    out: list[tuple[tuple[int, float | str], int, str]] = []
-    i = 0
-    while i < len(items):
-        j = i
-        while j < len(items) and items[j][0] == items[i][0]:
-            j += 1
-        out.extend(sorted(items[i:j], key=lambda k: k[1]))
-        i = j
-    return out
