@@ -157,6 +157,16 @@ class Session:
         found = await self.sources.incidents.list(limit=1)
         return found[0] if found else None
 
+    def suggested(self, services: tuple[str, ...], linked: tuple[LinkedAlert, ...]) -> tuple[str, ...]:
+        """SPEC §6's automated responses for an incident of `services` about to be
+        declared with `linked` alerts, from what the console holds now (its alert groups,
+        its error stream): they are recorded in the new incident's timeline."""
+        snaps = self.hub.snapshots()
+        alerts, errors = snaps.get("alerts"), snaps.get("errors")
+        groups = alerts.value.groups if alerts is not None and alerts.has_value else ()
+        events = errors.value.events if errors is not None and errors.has_value else ()
+        return warroom.suggested(services, linked, groups, events, self.ctx.channels)
+
     async def slo_burn(self, incident: Incident) -> tuple[SloBurn, ...]:
         """The error budget each SLO of the incident's services spent since it began
         (empty when no SLO concerns them; None inside when the backend cannot say)."""

@@ -60,6 +60,15 @@ async def test_i_on_an_alert_group_declares_an_incident_after_a_confirmation(tmp
         # the group's one alert, APIErrorRateHigh (its fingerprint comes from its labels)
         assert (record["target"], record["ok"], record["detail"]["alerts"]) == ("incident 2", True, ["96ac1207c6f450db"])
         assert app.sources.demo.audit_log[0]["action"] == "incident.declare"
+        # SPEC §6 for an application incident: the newest trace ids of its service's
+        # errors, as pane 3 lists them (newest first), recorded as a suggestion
+        errors = app.overview.pane("errors").table
+        shown = [[str(c) for c in errors.get_row_at(i)] for i in range(errors.row_count)]
+        traces = list(dict.fromkeys(row[3] for row in shown if row[2] == "aigym-api" and row[3] != "–"))[:3]
+        assert len(traces) == 3
+        events = app.sources.demo.incidents.events(2)
+        assert [e.kind for e in events] == ["declared", "alert_linked", "suggestion"]
+        assert events[-1].payload == {"text": "recent traces of its errors: " + ", ".join(traces)}
 
 
 async def test_readonly_hides_declaring() -> None:

@@ -3,14 +3,18 @@ the Markdown a team fills in, the JSON for tools, and hostile text kept inert.""
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from obsconsole.logic.postmortem import format_duration, format_percent, review, to_json, to_markdown
+from obsconsole.logic.postmortem import (
+    describe, format_duration, format_percent, plain_text, review, to_json, to_markdown,
+)
 from obsconsole.model import Incident, IncidentStatus, LinkedAlert, Severity, SloBurn, TimelineEvent
 from tests.tz import local_zone  # noqa: F401  (autouse: every test in UTC, Asia/Kolkata, America/New_York)
 
@@ -330,6 +334,36 @@ def test_alerts_without_a_start_or_starting_later_do_not_move_the_start_after_th
     assert md.index("| Late |") < md.index("| Unknown |")
 
 
+def test_linked_alerts_are_listed_earliest_start_first_not_by_fingerprint() -> None:
+    alerts = [
+        LinkedAlert("aaaa0001", "DiskFull", "db", "high", at(12, 1)),
+        # 17:30 at +05:30 is 12:00 UTC: the earlier one, although written in another zone
+        LinkedAlert("zzzz0002", "APIDown", "api", "critical", datetime(2025, 3, 4, 17, 30, tzinfo=IST)),
+        LinkedAlert("bbbb0003", "Unknown"),
+    ]
+    pm = review(incident(), [], alerts, [])
+    rows = tables(to_markdown(pm, NOW))[3]
+    assert rows == [
+        "| name | service | severity | started | fingerprint |",
+        "|---|---|---|---|---|",
+        "| APIDown | api | critical | 2025-03-04T12:00:00Z | zzzz0002 |",
+        "| DiskFull | db | high | 2025-03-04T12:01:00Z | aaaa0001 |",
+        "| Unknown | — | — | — | bbbb0003 |",
+    ]
+    assert [a["fingerprint"] for a in to_json(pm, NOW)["alerts"]] == ["zzzz0002", "aaaa0001", "bbbb0003"]
+
+
+def test_an_empty_record_says_so_in_each_section() -> None:
+    lines = to_markdown(review(incident(), [], [], []), NOW).split("\n")
+    for heading, said in [
+        ("## Linked alerts", "*No alerts were linked to this incident.*"),
+        ("## SLO error budget burned", "*No SLO of the affected services was measured.*"),
+        ("## Timeline", "*The timeline is empty.*"),
+    ]:
+        at_heading = lines.index(heading)
+        assert lines[at_heading:at_heading + 4] == [heading, "", said, ""]
+
+
 def test_naive_times_are_taken_as_utc() -> None:
     naive = incident(created_at=datetime(2025, 3, 4, 12, 3, 10), acknowledged_at=datetime(2025, 3, 4, 12, 5),
                      resolved_at=datetime(2025, 3, 4, 12, 41, 30))
@@ -345,6 +379,8 @@ def test_naive_times_are_taken_as_utc() -> None:
     (None, "—"), (0.0, "0s"), (0.4, "0s"), (59.0, "59s"), (59.6, "1m00s"), (60.0, "1m00s"),
     (245.0, "4m05s"), (3599.0, "59m59s"), (3600.0, "1h00m"), (3725.0, "1h02m"),
     (86399.0, "1d00h"), (93600.0, "1d02h"), (-190.0, "-3m10s"), (float("nan"), "—"),
+    # 24 h 30 min 5 s: past the half hour, so rounded up to 25 hours
+    (88205.0, "1d01h"), (88195.0, "1d00h"), (-88205.0, "-1d01h"),
 ])
 def test_durations_are_compact(seconds: float | None, text: str) -> None:
     assert format_duration(seconds) == text
@@ -363,6 +399,47 @@ def test_an_slo_with_unknown_budget_shows_dashes_in_markdown_and_null_in_json() 
     assert "| lat | api | — | 50.0 % | — |" in to_markdown(pm, NOW)
     assert to_json(pm, NOW)["slos"] == [
         {"slo_id": "lat", "service": "api", "remaining_at_start": None, "remaining_now": 0.5, "burned": None}]
+
+
+def test_the_json_gives_every_slo_with_both_remaining_shares() -> None:
+    data = to_json(review(incident(), [], [], SLOS), NOW)
+    assert [(s["slo_id"], s["service"], s["remaining_at_start"], s["remaining_now"]) for s in data["slos"]] == [
+        ("api-availability", "aigym-api", 0.9, 0.65), ("payments-latency", "payments", 0.1, -0.125)]
+
+
+class Phase(enum.Enum):
+    """An enum that is not a str (str() of it gives `Phase.DRAIN`)."""
+
+    DRAIN = "drain"
+
+
+def test_the_json_turns_payload_values_into_json_values() -> None:
+    # older records and tests may hold datetimes, enums, tuples... in a payload
+    payload = {
+        "at": datetime(2025, 3, 4, 17, 33, 10, tzinfo=IST), "severity": Severity.HIGH, "phase": Phase.DRAIN,
+        "ratio": 0.5, "nan": float("nan"), "count": 3, "flag": True, "none": None, "text": "as typed",
+        "services": ("api", "db"), "one": frozenset({"x"}), "nested": {1: [Severity.LOW, None]},
+        "amount": Decimal("1.50"), "wait": timedelta(minutes=5),
+    }
+    data = to_json(review(incident(), [ev(1, at(12, 4), "custom", **payload)], [], []), NOW)
+    assert data["timeline"][0]["payload"] == {
+        "at": "2025-03-04T12:03:10Z", "severity": "high", "phase": "drain",
+        "ratio": 0.5, "nan": None, "count": 3, "flag": True, "none": None, "text": "as typed",
+        "services": ["api", "db"], "one": ["x"], "nested": {"1": ["low", None]},
+        "amount": "1.50", "wait": "0:05:00",
+    }
+    json.dumps(data, allow_nan=False)
+
+
+def test_an_event_without_a_payload_mapping_is_described_by_its_kind() -> None:
+    events = [TimelineEvent(1, 42, at(12, 4), "maria@demo", "escalated", None),  # type: ignore[arg-type]
+              TimelineEvent(2, 42, at(12, 5), "maria@demo", "status", ["to", "resolved"])]  # type: ignore[arg-type]
+    pm = review(incident(), events, [], [])
+    assert pm.mitigated_at is None
+    md = to_markdown(pm, NOW)
+    assert "- 12:04:00 UTC · maria@demo · escalated" in md.split("\n")
+    assert "- 12:05:00 UTC · maria@demo · status — → —" in md.split("\n")
+    assert [e["payload"] for e in to_json(pm, NOW)["timeline"]] == [{}, {}]
 
 
 # ---------------------------------------------------------------------- timeline
@@ -398,7 +475,113 @@ def test_the_timeline_is_in_event_id_order_with_words_for_each_kind() -> None:
 
 def test_an_unknown_kind_without_payload_is_still_listed() -> None:
     md = to_markdown(review(incident(), [ev(1, at(12, 4), "escalated")], [], []), NOW)
-    assert "- 12:04:00 UTC · maria@demo · escalated" in md
+    assert "- 12:04:00 UTC · maria@demo · escalated" in md.split("\n")
+
+
+def timeline_of(*events: TimelineEvent) -> list[str]:
+    """The timeline lines of the Markdown export of incident #42 with `events`."""
+    md = to_markdown(review(incident(), events, [], []), NOW)
+    return md.split("## Timeline\n\n")[1].split("\n\n")[0].split("\n")
+
+
+def test_an_event_without_a_kind_is_called_an_event() -> None:
+    assert timeline_of(ev(1, at(12, 4), ""), ev(2, at(12, 5), "", who="sre")) == [
+        "- 12:04:00 UTC · maria@demo · event",
+        "- 12:05:00 UTC · maria@demo · event: who=sre",
+    ]
+
+
+def test_a_commander_standing_down_or_cleared_is_described() -> None:
+    assert timeline_of(
+        ev(1, at(12, 30), "commander", **{"from": "maria@demo", "to": None}),
+        ev(2, at(12, 31), "commander", **{"from": None, "to": None}),
+        ev(3, at(12, 32), "commander", **{"from": "", "to": ""}),
+    ) == [
+        "- 12:30:00 UTC · maria@demo · commander maria@demo stood down",
+        "- 12:31:00 UTC · maria@demo · commander cleared",
+        "- 12:32:00 UTC · maria@demo · commander cleared",
+    ]
+
+
+def test_a_linked_alert_is_named_with_its_service_when_the_record_has_them() -> None:
+    assert timeline_of(
+        ev(1, at(12, 3, 10), "alert_linked", fingerprint="a1b2c3d4", name="APIErrorRateHigh", service="aigym-api"),
+        ev(2, at(12, 40), "alert_unlinked", fingerprint="e5f6a7b8", name="LatencyHigh"),
+        ev(3, at(12, 41), "alert_unlinked", fingerprint="e5f6a7b8", name="LatencyHigh", service=""),
+        ev(4, at(12, 42), "alert_linked", fingerprint="", service="payments"),
+    ) == [
+        "- 12:03:10 UTC · maria@demo · alert linked: APIErrorRateHigh (aigym\\-api)",
+        "- 12:40:00 UTC · maria@demo · alert unlinked: LatencyHigh",
+        "- 12:41:00 UTC · maria@demo · alert unlinked: LatencyHigh",
+        "- 12:42:00 UTC · maria@demo · alert linked: —",
+    ]
+
+
+def test_a_declaration_naming_its_services_in_one_string_or_none_lists_them_whole() -> None:
+    assert timeline_of(
+        ev(1, at(12, 3, 10), "declared", title="API down", severity="critical", services="api"),
+        ev(2, at(12, 3, 11), "declared", title="API down", severity="", services=None),
+    ) == [
+        "- 12:03:10 UTC · maria@demo · declared: API down (severity critical; services: api)",
+        "- 12:03:11 UTC · maria@demo · declared: API down (severity —; services: —)",
+    ]
+
+
+def test_an_enum_in_a_payload_is_described_by_its_value() -> None:
+    assert timeline_of(ev(1, at(12, 4), "drained", phase=Phase.DRAIN, level=Severity.HIGH)) == [
+        "- 12:04:00 UTC · maria@demo · drained: phase=drain, level=high"]
+
+
+def test_free_text_is_kept_to_2000_characters_and_short_fields_to_200() -> None:
+    long = "word " * 59 + "last"  # 299 characters
+    events = [
+        ev(1, at(12, 3, 10), "declared", title=long, severity="critical", services=["api"]),
+        ev(2, at(12, 9), "status", **{"from": "investigating", "to": "identified", "reason": long}),
+        ev(3, at(12, 10), "rollback", why=long),
+        ev(4, at(12, 11), "note", "a" * 250, text="short"),
+    ]
+    md = to_markdown(review(incident(title=long, description=long), events, [], []), NOW)
+    lines = md.split("\n")
+    assert lines[0] == "# Post-mortem: incident #42 — " + long
+    assert "| description | " + long + " |" in lines
+    assert timeline_of(*events) == [
+        "- 12:03:10 UTC · maria@demo · declared: " + long + " (severity critical; services: api)",
+        "- 12:09:00 UTC · maria@demo · status investigating → identified (reason: " + long + ")",
+        "- 12:10:00 UTC · maria@demo · rollback: why=" + long,
+        "- 12:11:00 UTC · " + "a" * 200 + " … (50 more characters cut) · note: short",
+    ]
+    # past 2000 characters a title is cut too, saying how much
+    cut = to_markdown(review(incident(title="T" * 2500), [], [], []), NOW).split("\n")[0]
+    assert cut == "# Post-mortem: incident #42 — " + "T" * 2000 + " … (500 more characters cut)"
+
+
+# ---------------------------------------------------------------------- plain text (the war room)
+
+
+def test_plain_text_shows_controls_as_pictures_and_keeps_markdown_characters() -> None:
+    assert plain_text("rolling *back* to 1.4.1 | <b>\x1b[2J\nnext") == "rolling *back* to 1.4.1 | <b>␛[2J⏎next"
+    assert plain_text(None) == ""
+    assert plain_text("") == ""
+    assert plain_text(Severity.HIGH) == "high"
+    assert plain_text(Phase.DRAIN) == "drain"
+    assert plain_text(42) == "42"
+
+
+def test_plain_text_cuts_long_text_at_its_limit() -> None:
+    assert plain_text("A" * 300) == "A" * 200 + " … [+100 chars]"
+    assert plain_text("A" * 300, 250) == "A" * 250 + " … [+50 chars]"
+    assert plain_text("A" * 300, 2000) == "A" * 300
+
+
+def test_describe_with_plain_text_gives_the_war_room_line() -> None:
+    note = ev(1, at(12, 4), "note", text="use *bold* | x\nnext " + "n" * 2500)
+    assert describe(note, plain_text) == "note: use *bold* | x⏎next " + "n" * 1980 + " … [+520 chars]"
+    declared = ev(2, at(12, 3, 10), "declared", title="API_down", severity="critical", services=["aigym-api", "db"])
+    assert describe(declared, plain_text) == "declared: API_down (severity critical; services: aigym-api, db)"
+    assert describe(ev(3, at(12, 5), "status", **{"from": "investigating", "to": "identified", "reason": " "}),
+                    plain_text) == "status investigating → identified"
+
+
 
 
 def test_events_on_another_day_show_the_date() -> None:
@@ -524,3 +707,16 @@ def test_a_markdown_renderer_shows_hostile_text_literally() -> None:
     assert "<td>Name | with | pipes</td>\n<td>svc next</td>\n<td>&lt;i&gt;hi&lt;/i&gt;</td>" in html
     for row in re.findall(r"<tr>(.*?)</tr>", html, re.S):
         assert row.count("<td>") + row.count("<th>") in (2, 5), row
+
+
+def test_a_recorded_suggestion_reads_as_suggested() -> None:
+    hint = ev(4, at(12, 1), "suggestion", text="recent traces of its errors: be7bd32e, cd53cb0c")
+    assert describe(hint) == "suggested: recent traces of its errors: be7bd32e, cd53cb0c"
+    hostile = ev(5, at(12, 1), "suggestion", text="escalate *now* to <slack>")
+    assert describe(hostile, plain_text) == "suggested: escalate *now* to <slack>"
+    assert describe(hostile) == "suggested: escalate \\*now\\* to &lt;slack&gt;"
+
+
+def test_a_long_suggestion_is_kept_to_2000_characters_like_a_note() -> None:
+    text = "escalate now to slack-security; " + "x" * 468  # 500 characters
+    assert describe(ev(6, at(12, 1), "suggestion", text=text)) == "suggested: escalate now to slack\\-security; " + "x" * 468

@@ -8,6 +8,7 @@ Times are read off the wall clock of the example: a group whose first alert fire
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 import pytest
@@ -245,11 +246,10 @@ def test_each_linked_alert_is_firing_acked_or_resolved() -> None:
 
 
 def test_an_incident_is_a_security_one_by_a_linked_alert_or_a_linked_group() -> None:
-    inc = incident()
-    assert is_security(inc, [LinkedAlert("s1", category="security")], []) is True
-    assert is_security(inc, [LinkedAlert("a1", category="application")],
+    assert is_security([LinkedAlert("s1", category="security")], []) is True
+    assert is_security([LinkedAlert("a1", category="application")],
                        [group(alert("s1", category="security"))]) is True
-    assert is_security(inc, [LinkedAlert("a1", category="application")], [group(alert("a1"))]) is False
+    assert is_security([LinkedAlert("a1", category="application")], [group(alert("a1"))]) is False
 
 
 # ---------------------------------------------------------------------------- SLO burn
@@ -295,6 +295,24 @@ def test_the_burn_is_unknown_when_the_ratio_since_the_incident_is() -> None:
     assert unknown_window == SloBurn("api-availability", "aigym-api", None, None)
 
 
+def test_an_slo_without_a_budget_or_a_window_has_no_burn_rather_than_a_crash() -> None:
+    # a 100 % target allows no error at all: its budget cannot be shared out
+    perfect = dataclasses.replace(SLO, target=1.0)
+    assert slo_burn(perfect, SLOMeasurement("api-availability", 0.0, {3600.0: 0.05}), 3600.0) == \
+        SloBurn("api-availability", "aigym-api", None, 1.0)
+    no_window = dataclasses.replace(SLO, window_s=0.0)
+    assert slo_burn(no_window, SLOMeasurement("api-availability", 0.006, {3600.0: 0.05}), 3600.0) == \
+        SloBurn("api-availability", "aigym-api", None, pytest.approx(0.4))
+
+
+def test_a_one_second_window_is_a_window_like_any_other() -> None:
+    # config accepts `window: 1s`; an hour-long incident covers all of it: 0.05 / 0.01 = 5 budgets
+    short = dataclasses.replace(SLO, window_s=1.0)
+    got = slo_burn(short, SLOMeasurement("api-availability", 0.006, {3600.0: 0.05}), 3600.0)
+    assert got.burned == pytest.approx(5.0)
+    assert got.remaining_at_start == pytest.approx(5.4)
+
+
 # ---------------------------------------------------------------------------- SPEC §6 suggestions
 
 
@@ -320,6 +338,25 @@ def test_a_security_incident_suggests_escalating_at_once_to_the_security_channel
                                at(12, 5)) == ("security incident: escalate now to slack-security",)
 
 
+SECURITY_LINKED = [LinkedAlert("s", "UnauthorizedAccessAttempts", "aigym-auth", "high", category="security")]
+
+
+def test_without_a_security_only_channel_a_security_incident_escalates_to_those_taking_security() -> None:
+    assert warroom.suggestions(incident(), SECURITY_LINKED, (), [], (SLACK_ENGINEERING, PAGERDUTY), at(12, 5)) == (
+        "security incident: escalate now to pagerduty-oncall",)
+
+
+def test_every_security_only_channel_is_named() -> None:
+    soc = Channel("soc-pager", "pagerduty", ("critical",), ("security",), (0, 5))
+    assert warroom.suggestions(incident(), SECURITY_LINKED, (), [], CHANNELS + (soc,), at(12, 5)) == (
+        "security incident: escalate now to slack-security, soc-pager",)
+
+
+def test_without_any_channel_for_security_the_suggestion_names_the_security_team() -> None:
+    assert warroom.suggestions(incident(), SECURITY_LINKED, (), [], (SLACK_ENGINEERING,), at(12, 5)) == (
+        "security incident: escalate now to the security team",)
+
+
 def test_a_resolved_incident_or_one_without_traces_suggests_nothing() -> None:
     linked = [LinkedAlert("a", "APIErrorRateHigh", "aigym-api", "high", category="application")]
     errors = [_error("aigym-api", "1111222233334444")]
@@ -327,3 +364,25 @@ def test_a_resolved_incident_or_one_without_traces_suggests_nothing() -> None:
                                CHANNELS, at(12, 5)) == ()
     assert warroom.suggestions(incident(), linked, (), [_error("aigym-auth", "1111222233334444")], CHANNELS,
                                at(12, 5)) == ()
+
+
+def test_a_security_alert_elsewhere_does_not_make_an_application_incident_a_security_one() -> None:
+    # a brute-force group firing on another service at the same time: not this incident's
+    linked = [LinkedAlert("a1", "APIErrorRateHigh", "aigym-api", "high", category="application")]
+    groups = [group(alert("a1")), group(alert("s1", service="aigym-auth", category="security"))]
+    errors = [_error("aigym-api", "1111222233334444")]
+    assert warroom.suggestions(incident(), linked, groups, errors, CHANNELS, at(12, 5)) == (
+        "recent traces of its errors: 11112222",)
+    # once that group's alert is linked too, it is one
+    linked.append(LinkedAlert("s1", "UnauthorizedAccessAttempts", "aigym-auth", "high"))
+    assert warroom.suggestions(incident(), linked, groups, errors, CHANNELS, at(12, 5)) == (
+        "security incident: escalate now to slack-security", "recent traces of its errors: 11112222")
+
+
+def test_a_declaration_records_the_same_suggestions_before_the_incident_exists() -> None:
+    linked = [LinkedAlert("s", "UnauthorizedAccessAttempts", "aigym-auth", "high", category="security")]
+    assert warroom.suggested(("aigym-auth",), linked, (), [_error("aigym-auth", "abcdef0123456789")], CHANNELS) == (
+        "security incident: escalate now to slack-security",)
+    app = [LinkedAlert("a", "APIErrorRateHigh", "aigym-api", "high", category="application")]
+    assert warroom.suggested(("aigym-api",), app, (), [_error("aigym-api", "abcdef0123456789")], CHANNELS) == (
+        "recent traces of its errors: abcdef01",)

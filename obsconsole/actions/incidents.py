@@ -103,7 +103,8 @@ async def declare(plan: DeclarePlan, source: IncidentSource, audit: AuditLog, cl
     detail: dict[str, Any] = {"title": plan.title, "severity": plan.severity.value,
                               "services": list(plan.services), "alerts": list(plan.fingerprints)}
     try:
-        incident = await source.declare(plan.title, plan.severity, plan.services, plan.description, plan.alerts)
+        incident = await source.declare(plan.title, plan.severity, plan.services, plan.description, plan.alerts,
+                                        plan.suggestions)
     except (SourceError, ValueError) as exc:
         result = ActionResult(False, f"declare FAILED: {why(exc)}", ("nothing was written",))
         return audited(audit, "incident.declare", plan.title, result, detail, actor(), now)

@@ -60,6 +60,8 @@ class DeclarePlan:
     description: str
     #: the group's alerts, linked to the incident (as they are now)
     alerts: tuple[LinkedAlert, ...]
+    #: SPEC §6's automated responses for it, written to its timeline as suggestions
+    suggestions: tuple[str, ...] = ()
 
     @property
     def fingerprints(self) -> tuple[str, ...]:

@@ -278,6 +278,8 @@ def describe(event: TimelineEvent, escape: Callable[..., str] | None = None) -> 
         return f"commander changed from {old} to {new}" if old else f"commander set to {new}"
     if kind == "note":
         return f"note: {_md(p.get('text'), MAX_TEXT)}"
+    if kind == "suggestion":
+        return f"suggested: {_md(p.get('text'), MAX_TEXT)}"
     if kind in ("alert_linked", "alert_unlinked"):
         verb = "linked" if kind == "alert_linked" else "unlinked"
         name, service = _md(p.get("name")), _md(p.get("service"))

@@ -127,8 +127,9 @@ def firing(linked: Iterable[LinkedAlert], groups: Iterable[AlertGroup]) -> dict[
     return {a.fingerprint: state.get(a.fingerprint, "resolved") for a in linked}
 
 
-def is_security(incident: Incident, linked: Iterable[LinkedAlert], groups: Iterable[AlertGroup]) -> bool:
-    """A security incident: a linked alert (or its group) is in the security category."""
+def is_security(linked: Iterable[LinkedAlert], groups: Iterable[AlertGroup]) -> bool:
+    """A security incident: a linked alert (or its group: give only the groups holding a
+    linked alert, see linked_groups) is in the security category."""
     return any(a.category == "security" for a in linked) or any(g.category == "security" for g in groups)
 
 
@@ -165,19 +166,29 @@ def suggestions(incident: Incident, linked: Iterable[LinkedAlert], groups: Itera
     once to the security channel. Resolved incidents get none."""
     if incident.status is IncidentStatus.RESOLVED:
         return ()
-    linked, groups = tuple(linked), tuple(groups)
+    return suggested(incident.services, linked, groups, errors, channels)
+
+
+def suggested(services: Iterable[str], linked: Iterable[LinkedAlert], groups: Iterable[AlertGroup],
+              errors: Iterable[Any], channels: Iterable) -> tuple[str, ...]:
+    """`suggestions` for an open incident of `services` (also before it is declared:
+    the declaration records them in its timeline)."""
+    services = tuple(services)
+    linked = tuple(linked)
+    # only the groups of its own alerts: a security alert elsewhere is not this incident's
+    groups = linked_groups(groups, (a.fingerprint for a in linked))
     out = []
-    if is_security(incident, linked, groups):
+    if is_security(linked, groups):
         channels = tuple(channels)
         # the security team's own channel(s): those for security alone
         security = [c.name for c in channels if tuple(c.categories) == ("security",)] or [
             c.name for c in channels if "security" in c.categories]
         out.append(f"security incident: escalate now to {', '.join(security) or 'the security team'}")
-    categories = {a.category for a in linked} | {g.category for g in linked_groups(groups, (a.fingerprint for a in linked))}
+    categories = {a.category for a in linked} | {g.category for g in groups}
     if "application" in categories or not categories:
         traces: list[str] = []
         for e in errors:
-            if concerns(e.service, incident.services) and e.trace_id and e.trace_id not in traces:
+            if concerns(e.service, services) and e.trace_id and e.trace_id not in traces:
                 traces.append(e.trace_id)
             if len(traces) == 3:
                 break

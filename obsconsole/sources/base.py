@@ -139,8 +139,9 @@ class IncidentSource(Protocol):
         ...
 
     async def declare(self, title: str, severity: Severity, services: Sequence[str], description: str = "",
-                      alerts: Iterable[LinkedAlert | str] = ()) -> Incident:
-        """A new incident (investigating), alerts linked."""
+                      alerts: Iterable[LinkedAlert | str] = (), suggestions: Sequence[str] = ()) -> Incident:
+        """A new incident (investigating), alerts linked, each suggestion a `suggestion`
+        event after the `declared` one."""
         ...
 
     async def update(self, incident_id: int, version: int, *, status: IncidentStatus | None = None,

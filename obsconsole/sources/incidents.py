@@ -277,7 +277,7 @@ class IncidentStore:
     # ------------------------------------------------------------------ writing
 
     async def declare(self, title: str, severity: Severity, services: Sequence[str], description: str = "",
-                      alerts: Iterable[LinkedAlert | str] = ()) -> Incident:
+                      alerts: Iterable[LinkedAlert | str] = (), suggestions: Sequence[str] = ()) -> Incident:
         """A new incident, investigating, with its `declared` event (and its alerts linked)."""
         title = storable(lifecycle.clean_title(title))
         description, services = storable(description), storable(list(services))
@@ -293,6 +293,8 @@ class IncidentStore:
                 await self._event(conn, incident.id, "declared", {
                     "title": title, "severity": severity.value, "services": services})
                 await self._link(conn, incident.id, linked)
+                for text in suggestions:
+                    await self._event(conn, incident.id, "suggestion", {"text": storable(text)})
                 return incident
 
         return await self._run(work)  # type: ignore[no-any-return]

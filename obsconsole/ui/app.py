@@ -8,6 +8,7 @@ through a backlog); the pane renders it. Start-up paints first and connects afte
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import time
@@ -709,7 +710,9 @@ class ObsConsoleApp(App[None]):
 
         if not self._has_incident_store("Declaring"):
             return
-        self.run_worker(self._reported(declare(message.plan, self.sources.incidents, self.audit, self.clock,
+        plan = dataclasses.replace(message.plan,
+                                   suggestions=self.session.suggested(message.plan.services, message.plan.alerts))
+        self.run_worker(self._reported(declare(plan, self.sources.incidents, self.audit, self.clock,
                                                self.sources.pagerduty), "incidents"),
                         name="declare", group="alerts-action", exclusive=True, exit_on_error=False)
 

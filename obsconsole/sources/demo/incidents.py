@@ -84,7 +84,8 @@ class DemoIncidents:
     # ------------------------------------------------------------------ writing (as the store does)
 
     def declare(self, now: datetime, actor: str, title: str, severity: Severity, services: tuple[str, ...],
-                description: str, alerts: Iterable[LinkedAlert | str], number: int | None = None) -> Incident:
+                description: str, alerts: Iterable[LinkedAlert | str], number: int | None = None,
+                suggestions: Iterable[str] = ()) -> Incident:
         """A new incident (ids count up after the script's: the scripted one is #1)."""
         number = number or max([1, *self._incidents]) + 1
         incident = Incident(number, title, description, severity, IncidentStatus.INVESTIGATING, services, None,
@@ -94,6 +95,8 @@ class DemoIncidents:
         self._event(number, now, actor, "declared", {"title": title, "severity": severity.value,
                                                      "services": list(services)})
         self._link(now, actor, number, alerts)
+        for text in suggestions:
+            self._event(number, now, actor, "suggestion", {"text": text})
         return incident
 
     def update(self, now: datetime, actor: str, incident_id: int, version: int, *,

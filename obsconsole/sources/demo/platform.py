@@ -241,12 +241,13 @@ class DemoPlatform:
         return to_utc(self._clock()), actor()
 
     async def declare(self, title: str, severity: Severity, services: Sequence[str], description: str = "",
-                      alerts: Iterable[LinkedAlert | str] = ()) -> Incident:
+                      alerts: Iterable[LinkedAlert | str] = (), suggestions: Sequence[str] = ()) -> Incident:
         """IncidentSource: in memory, signed by this console's user."""
         from obsconsole.logic.lifecycle import clean_title
 
         store = self._store()
-        return store.declare(*self._stamp(), clean_title(title), severity, tuple(services), description, alerts)
+        return store.declare(*self._stamp(), clean_title(title), severity, tuple(services), description, alerts,
+                             suggestions=suggestions)
 
     async def get(self, incident_id: int) -> Incident:
         return self._store().get(incident_id)

@@ -356,7 +356,7 @@ class WarRoomScreen(Screen[None]):
     def _render_security(self) -> None:
         box = self.query_one("#wr-security", PaneTable)
         security = self.incident is not None and warroom.is_security(
-            self.incident, self.linked, warroom.linked_groups(self._groups(), (a.fingerprint for a in self.linked)))
+            self.linked, warroom.linked_groups(self._groups(), (a.fingerprint for a in self.linked)))
         box.display = security
         if not security:
             return
