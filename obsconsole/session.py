@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Collection, Mapping
 
 from obsconsole.hub import Hub, OnUpdate
 from obsconsole.logic import warroom
@@ -96,12 +96,14 @@ class Session:
         sources: Sources | None = None,
         refresh_s: float | None = None,
         demo_elapsed_s: float = 0.0,
+        only: Collection[str] | None = None,
     ) -> Session:
         """Build the sources (unless given), bind the panes to them and schedule each
-        enabled pane on the hub (`refresh_s` overrides every interval). The hub is not
-        started: the caller starts it in its event loop."""
+        enabled pane on the hub (`refresh_s` overrides every interval; `only`: just
+        those panes' queries). The hub is not started: the caller starts it in its event
+        loop."""
         sources = sources or build_sources(ctx, clock, elapsed_s=demo_elapsed_s)
-        queries = pane_queries(ctx, sources)
+        queries = {k: q for k, q in pane_queries(ctx, sources).items() if only is None or k in only}
         hub = Hub(clock, on_update)
         for pid, query in queries.items():
             schedule = ctx.panes.refresh[pid]

@@ -113,6 +113,18 @@ async def wait_until(pilot: Any, condition: Callable[[], Any], what: str, timeou
         await pilot.pause(0.02)
 
 
+async def wait_for_exit(pilot: Any, what: str, timeout_s: float = WAIT_S) -> None:
+    """Wait until the app is quitting without having raised (a key meant to quit it);
+    fail with `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not pilot.app._exit:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        await pilot.pause(0.02)
+    if getattr(pilot.app, "_exception", None) is not None:
+        raise AssertionError(f"the app raised {pilot.app._exception!r} instead of {what}")
+
+
 def panes_current(app: Any) -> bool:
     """Every pane has a first result and shows the hub's latest one."""
     if not app.screen_ready:

@@ -14,7 +14,7 @@ from obsconsole.cli import _war_room_argv
 from obsconsole.model import IncidentStatus
 from obsconsole.ui.screens.prompt import Choice, Prompt
 from obsconsole.ui.screens.warroom import WarRoomScreen
-from tests.helpers import NARROW, WIDE, MutableClock, frozen_demo_app, running, settle, wait_until
+from tests.helpers import NARROW, WIDE, MutableClock, frozen_demo_app, running, settle, wait_for_exit, wait_until
 
 
 def header(app) -> list[str]:
@@ -251,3 +251,45 @@ async def test_the_timeline_follows_the_newest_event_unless_the_cursor_was_moved
         await app.sources.demo.note(1, "third")
         screen.load()
         await wait_until(pilot, lambda: timeline.row_count == 6 and timeline.cursor_row == 5, "following again")
+
+
+async def test_obsconsole_incident_is_the_war_room_alone_ready_once_its_results_are_drawn(tmp_path, monkeypatch) -> None:
+    """`obsconsole incident`: no overview behind the war room (its panes are never built,
+    its other queries never sent), the ready file only once the war room shows its
+    incident and the alerts, errors and latency it reads from the hub; escape quits."""
+    import asyncio
+
+    from obsconsole.sources.demo import DemoPlatform
+    from obsconsole.ui.panes.base import Pane
+
+    ready = tmp_path / "ready"
+    monkeypatch.setenv("OBSCONSOLE_READY_FILE", str(ready))
+    # the error stream answers only when the test says so
+    gate = asyncio.Event()
+    stream = DemoPlatform.fetch_error_stream
+
+    async def held(self, limit):
+        await gate.wait()
+        return await stream(self, limit)
+
+    monkeypatch.setattr(DemoPlatform, "fetch_error_stream", held)
+    app = frozen_demo_app(elapsed_s=60, war_room="latest")
+    async with running(app, WIDE, may_exit=True) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, WarRoomScreen) and len(table_rows(app, "wr-alerts")) == 2,
+                         "the war room with its incident and linked alerts")
+        await wait_until(pilot, lambda: app.hub.has_result("latency"), "the latency")
+        # the errors are not in yet: not ready (the file itself follows the next frame)
+        assert not app.war_room_ready and not app._ready_written and not ready.exists()
+        gate.set()
+        await wait_until(pilot, ready.exists, "the ready file")
+        assert isinstance(app.screen, WarRoomScreen) and app.screen.incident.id == 1
+        assert header(app)[0].startswith("HIGH aigym-api: API error rate high")
+        errors, alerts, services = (table_rows(app, t) for t in ("wr-errors", "wr-alerts", "wr-services"))
+        assert len(errors) >= 3 and all("aigym-api" in row or "supabase-db" in row for row in errors)
+        assert [row.split()[:2] for row in alerts] == [["MED", "firing"], ["HIGH", "firing"]]
+        assert any(row.startswith("aigym-api") and "s" in row for row in services)
+        assert sorted(app.hub.snapshots()) == ["alerts", "errors", "incidents", "latency", "security"]
+        assert not app.screen_stack[0].query(Pane)
+        await pilot.press("escape")
+        await wait_for_exit(pilot, "escape to quit the war room")
+    assert app.return_code in (0, None)

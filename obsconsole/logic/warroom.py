@@ -127,6 +127,11 @@ def firing(linked: Iterable[LinkedAlert], groups: Iterable[AlertGroup]) -> dict[
     return {a.fingerprint: state.get(a.fingerprint, "resolved") for a in linked}
 
 
+#: the hub's results a war room shows (it reads its incident, timeline, linked alerts
+#: and SLO budget itself): `obsconsole incident` polls only these and the incidents
+SHOWN = ("alerts", "errors", "latency", "security")
+
+
 def is_security(linked: Iterable[LinkedAlert], groups: Iterable[AlertGroup]) -> bool:
     """A security incident: a linked alert (or its group: give only the groups holding a
     linked alert, see linked_groups) is in the security category."""

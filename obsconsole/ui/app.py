@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
+import sys
 import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
@@ -28,6 +29,7 @@ from textual.worker import Worker, WorkerState
 from obsconsole.actions.audit import AuditLog
 from obsconsole.config import Config
 from obsconsole.locations import default_audit_log
+from obsconsole.logic import warroom
 from obsconsole.logic.sanitize import clean
 from obsconsole.model import ActionResult, AlertsView, Health, Severity, Snapshot, SourceError
 from obsconsole.panes import BY_ID
@@ -343,8 +345,11 @@ class ObsConsoleApp(App[None]):
         self.ctx = config.context
         self.clock: Clock = clock or utc_now
         self.readonly = readonly
+        # the war room alone (`obsconsole incident`) polls only what it shows, and the
+        # incidents (their NOTIFY listener lives on that query)
         self.session = Session.open(self.ctx, self.clock, self._hub_updated, sources=sources,
-                                    refresh_s=refresh_s, demo_elapsed_s=demo_elapsed_s)
+                                    refresh_s=refresh_s, demo_elapsed_s=demo_elapsed_s,
+                                    only=(*warroom.SHOWN, "incidents") if war_room is not None else None)
         self.sources = self.session.sources
         self.queries = self.session.queries
         self.hub = self.session.hub
@@ -385,8 +390,13 @@ class ObsConsoleApp(App[None]):
         self.set_keymap({**self.keymap_bindings, READONLY_NOTICE: ",".join(ack_keys)})
         if self.problems:
             self.notify("\n".join(self.problems), title="Config problems", severity="warning", timeout=15)
-        # paint first, connect after: the hub starts once the first frame is out
-        self.call_after_refresh(self.hub.start)
+        # paint first, connect after: the hub starts once the first frame is out. The war
+        # room alone has nothing to paint before its incident and the results it shows
+        # are in: its queries start at once, under the war room's building.
+        if self.standalone_war_room:
+            self.hub.start()
+        else:
+            self.call_after_refresh(self.hub.start)
         self.run_worker(self.session.follow_incidents(), name="incident store listener", group="session",
                         exit_on_error=False)
         self.set_interval(1.0, self._tick)
@@ -505,14 +515,20 @@ class ObsConsoleApp(App[None]):
             self.overview.refresh_tabs()
         self.refresh_header()
         self._tell()
+        room = self._war_room()
+        if room is not None:
+            room.snapshots_changed()
         self.populated()
 
     def populated(self) -> None:
-        """Once every pane holds its first result (and, for `obsconsole incident`, the war
-        room has read its incident): the ready file, after that frame is out."""
-        if self.war_room is not None and not self.war_room_ready:
-            return
-        if not self._ready_written and all(self.hub.has_result(k) for k in self.queries):
+        """Once every pane holds its first result (for `obsconsole incident`: once the war
+        room has drawn its incident and the results it shows): the ready file, after
+        that frame is out."""
+        if self.war_room is not None:
+            ready = self.war_room_ready
+        else:
+            ready = all(self.hub.has_result(k) for k in self.queries)
+        if not self._ready_written and ready:
             self._ready_written = True
             self.call_after_refresh(self._write_ready_file)
             # what start-up built (Textual, the widgets, the first data) lives as long as
@@ -754,9 +770,10 @@ class ObsConsoleApp(App[None]):
         return self.keymap_bindings.get(spec.id, spec.key)
 
     def _war_room(self) -> Any:
-        from obsconsole.ui.screens.warroom import WarRoomScreen
-
-        return self.screen if isinstance(self.screen, WarRoomScreen) else None
+        """The war room, when it is the screen on top (no import: a console that never
+        opened one has not loaded its module, and asks this on every result)."""
+        module = sys.modules.get("obsconsole.ui.screens.warroom")
+        return self.screen if module is not None and isinstance(self.screen, module.WarRoomScreen) else None
 
     def palette_actions(self) -> list[ActionSpec]:
         """What the palette offers here: in the war room its own actions and the app's;

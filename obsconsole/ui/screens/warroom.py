@@ -193,14 +193,36 @@ class WarRoomScreen(Screen[None]):
         if self.read_at is None or self.problem or (now - self.read_at).total_seconds() >= due:
             self.load()
         self._render_header()
+        self.snapshots_changed()
+
+    def snapshots_changed(self) -> None:
+        """The alerts, errors, services and security tables, drawn again when the hub's
+        results they show changed (the App calls this as each result arrives)."""
+        if not self.is_mounted:
+            return
         snapshots = self.oc.hub.snapshots()
-        seen = {k: snapshots.get(k) for k in ("alerts", "errors", "latency", "security")}
+        seen = {k: snapshots.get(k) for k in warroom.SHOWN}
         if seen != self._seen:
             self._seen = seen
             self._render_alerts()
             self._render_errors()
             self._render_services()
             self._render_security()
+        self._tell_ready()
+
+    def _tell_ready(self) -> None:
+        """`obsconsole incident`: the first frame with the incident read and every result
+        it shows drawn (for the ready file; the security events only for a security
+        incident, as only then are they shown)."""
+        if self.incident is None or not self.standalone or self.oc.war_room_ready:
+            return
+        needs = [k for k in ("alerts", "errors", "latency") if k in self.oc.queries]
+        if self.query_one("#wr-security").display and "security" in self.oc.queries:
+            needs.append("security")
+        drawn = [self._seen.get(k) for k in needs]
+        if all(snap is not None and (snap.has_value or snap.error is not None) for snap in drawn):
+            self.oc.war_room_ready = True
+            self.oc.populated()
 
     # ------------------------------------------------------------------ drawing
 
@@ -221,9 +243,8 @@ class WarRoomScreen(Screen[None]):
         self._render_errors()
         self._render_services()
         self._render_security()
-        if self.incident is not None and self.standalone and not self.oc.war_room_ready:
-            self.oc.war_room_ready = True
-            self.oc.populated()
+        self._seen = {k: self.oc.hub.snapshots().get(k) for k in warroom.SHOWN}
+        self._tell_ready()
 
     def _render_header(self) -> None:
         header = self.query_one("#wr-header", Static)
