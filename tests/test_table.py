@@ -135,3 +135,15 @@ async def test_the_cursor_row_keeps_its_highlight_and_a_click_selects_the_row_cl
         # the mouse metadata names the row: a click on row 4 selects row 4
         await pilot.click(PaneTable, offset=(3, 5))
         await wait_until(pilot, lambda: table.cursor_row == 4, "the cursor on the clicked row 4")
+
+
+async def test_a_row_removed_and_added_again_under_its_key_shows_its_new_cells() -> None:
+    app = TableApp()
+    async with running(app, (120, 30)) as pilot:
+        table = app.query_one(PaneTable)
+        table.replace_rows([("id", 6), ("state", 10)], [("a", [Text("#a"), Text("firing")])])
+        await wait_until(pilot, lambda: "firing" in _screen_text(table), "the first state")
+        table.remove_row("a")
+        table.add_row(Text("#a"), Text("resolved"), key="a")
+        await wait_until(pilot, lambda: "resolved" in _screen_text(table), "the row added again")
+        assert "firing" not in _screen_text(table)

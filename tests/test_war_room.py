@@ -11,7 +11,7 @@ from datetime import timedelta
 from textual.widgets import OptionList
 
 from obsconsole.cli import _war_room_argv
-from obsconsole.model import IncidentStatus
+from obsconsole.model import Health, IncidentStatus
 from obsconsole.ui.screens.prompt import Choice, Prompt
 from obsconsole.ui.screens.warroom import WarRoomScreen
 from tests.helpers import NARROW, WIDE, MutableClock, frozen_demo_app, running, settle, wait_for_exit, wait_until
@@ -293,3 +293,44 @@ async def test_obsconsole_incident_is_the_war_room_alone_ready_once_its_results_
         await pilot.press("escape")
         await wait_for_exit(pilot, "escape to quit the war room")
     assert app.return_code in (0, None)
+
+
+async def test_obsconsole_incident_opens_even_with_the_incidents_pane_turned_off() -> None:
+    """The war room reads the store itself: a context that turns pane 7 off still gets
+    its war room (it stayed on "Opening the war room…" for good)."""
+    import dataclasses
+
+    from obsconsole.config import demo_config
+    from obsconsole.ui.app import ObsConsoleApp
+    from tests.clock import FROZEN
+
+    config = demo_config(seed=1)
+    ctx = config.context
+    refresh = dict(ctx.panes.refresh)
+    refresh["incidents"] = dataclasses.replace(refresh["incidents"], enabled=False)
+    ctx = dataclasses.replace(ctx, panes=dataclasses.replace(ctx.panes, refresh=refresh))
+    config = dataclasses.replace(config, contexts={ctx.name: ctx})
+    app = ObsConsoleApp(config, clock=lambda: FROZEN, demo_elapsed_s=60, war_room="latest")
+    async with running(app, WIDE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, WarRoomScreen) and app.screen.incident is not None,
+                         "the war room of the latest incident")
+        assert "incidents" not in app.queries
+        assert header(app)[0].startswith("HIGH aigym-api: API error rate high")
+
+
+async def test_a_theme_change_recolours_the_war_room() -> None:
+    app = frozen_demo_app(elapsed_s=60)
+    async with running(app, WIDE) as pilot:
+        await open_war_room(pilot)
+        table = app.screen.query_one("#wr-alerts")
+
+        def firing_style() -> object:
+            return table.get_row_at(0)[1].style
+
+        await wait_until(pilot, lambda: str(table.get_row_at(0)[1]) == "firing", "a firing linked alert")
+        dark = firing_style()
+        app.hub.pause_all()  # no new result to redraw the tables by chance
+        app.theme = "high-contrast"
+        critical = app.themes.palette("high-contrast").health(Health.CRITICAL)
+        assert critical != dark
+        await wait_until(pilot, lambda: firing_style() == critical, "firing in high-contrast's critical colour")

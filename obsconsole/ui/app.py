@@ -404,25 +404,34 @@ class ObsConsoleApp(App[None]):
             self.run_worker(self._open_war_room_at_start(), name="war room", group="session", exit_on_error=False)
 
     async def _open_war_room_at_start(self) -> None:
-        """`obsconsole incident [ID]`: the war room over the overview; escape quits."""
-        incident_id = self.war_room
-        if incident_id == "latest":
-            try:
-                latest = await self.session.latest_open_incident()
-            except SourceError as exc:
-                self.exit(return_code=3, message=f"obsconsole incident: the incident store: {exc.message}")
-                return
-            if latest is None:
-                self.exit(return_code=3, message="obsconsole incident: no open incident (obsconsole incident list --all)")
-                return
-            incident_id = latest.id
-        self.open_war_room(int(incident_id), standalone=True)
+        """`obsconsole incident [ID]`: the war room is the console; escape quits. If it
+        cannot open, the console says why and quits (there is nothing else to show)."""
+        from obsconsole.ui.screens.warroom import WarRoomScreen
 
-    def open_war_room(self, incident_id: int, *, standalone: bool = False) -> None:
+        incident_id = self.war_room
+        if isinstance(self.sources.incidents, Missing):
+            self.exit(return_code=3, message="obsconsole incident: this context has no incident store (incidents: {dsn: ...})")
+            return
+        try:
+            if incident_id == "latest":
+                latest = await self.session.latest_open_incident()
+                if latest is None:
+                    self.exit(return_code=3, message="obsconsole incident: no open incident (obsconsole incident list --all)")
+                    return
+                incident_id = latest.id
+            await self.push_screen(WarRoomScreen(int(incident_id), standalone=True))
+        except SourceError as exc:
+            self.exit(return_code=3, message=f"obsconsole incident: the incident store: {exc.message}")
+        except Exception as exc:  # noqa: BLE001 - a dead "Opening…" screen is worse
+            self.exit(return_code=1, message=f"obsconsole incident: could not open the war room: "
+                                             f"{type(exc).__name__}: {clean(str(exc), 200)}")
+
+    def open_war_room(self, incident_id: int) -> None:
+        """`w` on the incidents pane: the war room over the overview; escape goes back."""
         from obsconsole.ui.screens.warroom import WarRoomScreen
 
         if self._has_incident_store("The war room"):
-            self.push_screen(WarRoomScreen(incident_id, standalone=standalone))
+            self.push_screen(WarRoomScreen(incident_id))
 
     async def on_unmount(self) -> None:
         self._restore_terminal_title()
@@ -435,6 +444,9 @@ class ObsConsoleApp(App[None]):
             return
         for pane in self.overview.panes():
             pane.rerender()
+        room = self._war_room()
+        if room is not None:
+            room.rerender()
         self._tick()
 
     @property

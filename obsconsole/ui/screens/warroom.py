@@ -234,6 +234,11 @@ class WarRoomScreen(Screen[None]):
         view: AlertsView | None = self._snapshot("alerts")
         return view.groups if view else ()
 
+    def rerender(self) -> None:
+        """Everything drawn again (the theme changed: every colour with it)."""
+        self._seen = {}
+        self.render_all()
+
     def render_all(self) -> None:
         if not self.is_mounted:
             return

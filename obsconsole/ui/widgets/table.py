@@ -20,7 +20,8 @@ def same_cell(a: Cell | None, b: Cell | None) -> bool:
     """Equal as displayed. `Text.__eq__` ignores the base style and justification, so a
     value that only changed colour (crossed a threshold) would not be redrawn."""
     if isinstance(a, Text) and isinstance(b, Text):
-        return (a.plain, a.style, a._spans, a.justify) == (b.plain, b.style, b._spans, b.justify)
+        return ((a.plain, a.style, a._spans, a.justify, a.overflow, a.no_wrap)
+                == (b.plain, b.style, b._spans, b.justify, b.overflow, b.no_wrap))
     return a == b
 
 
@@ -54,6 +55,9 @@ class PaneTable(DataTable, inherit_bindings=False):
         #: (row key, column key) → how many times update_cell changed that cell since
         #: the rows were last replaced (part of the key of a drawn cell, see _render_cell)
         self._cell_versions: dict[tuple[Any, Any], int] = {}
+        #: moved by anything that adds or removes rows or columns (part of the same key:
+        #: a key removed and added again is another cell)
+        self._generation = 0
 
     def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
         """Textual measures each cell of each new row, for the columns sized to their
@@ -81,7 +85,7 @@ class PaneTable(DataTable, inherit_bindings=False):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
-        key = ("cell", row_key, column_key, row_index, column_index,
+        key = ("cell", self._generation, row_key, column_key, row_index, column_index,
                self._cell_versions.get((row_key, column_key), 0), base_style, width, cursor, hover,
                self.show_cursor, self._show_hover_cursor, self._pseudo_class_state)
         lines = self._cell_render_cache.get(key)
@@ -152,6 +156,22 @@ class PaneTable(DataTable, inherit_bindings=False):
     def clear(self, columns: bool = False) -> Any:
         self._cell_versions.clear()
         return super().clear(columns)
+
+    def add_row(self, *cells: Any, **kwargs: Any) -> Any:
+        self._generation += 1
+        return super().add_row(*cells, **kwargs)
+
+    def remove_row(self, row_key: Any) -> None:
+        self._generation += 1
+        super().remove_row(row_key)
+
+    def add_column(self, *args: Any, **kwargs: Any) -> Any:
+        self._generation += 1
+        return super().add_column(*args, **kwargs)
+
+    def remove_column(self, column_key: Any) -> None:
+        self._generation += 1
+        super().remove_column(column_key)
 
     def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
         super().watch_cursor_coordinate(old, new)
