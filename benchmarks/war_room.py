@@ -6,8 +6,9 @@ default), with targets and PASS/FAIL:
 
 1. **war room start-up, demo**: time to first populated frame of
    ``python -m obsconsole incident --demo`` (the war room of the demo's scripted
-   incident: it writes ``$OBSCONSOLE_READY_FILE`` once the war room has read its incident
-   and every pane has its first result), median of ``--repeat`` start-ups, against the bare
+   incident: it writes ``$OBSCONSOLE_READY_FILE`` once the war room has drawn its incident
+   and the results it shows: alerts, errors, latency, and Wazuh events for a security
+   incident), median of ``--repeat`` start-ups, against the bare
    Textual app (benchmarks/bare_app.py) in the same run, interleaved, after ``--warmup``
    untimed start-ups of each. Reuses benchmarks/tui_cost.py's start-up functions (its
    ``--cmd`` would also run its 5 s + 30 s steady-state window, not needed here).
