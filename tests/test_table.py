@@ -60,7 +60,7 @@ async def test_text_cells_are_drawn_as_textual_draws_them() -> None:
         table = app.query_one(PaneTable)
         cells = _cells()
         table.replace_rows([("c", 20)], [(str(i), [c]) for i, c in enumerate(cells)])
-        await pilot.pause()
+        await wait_until(pilot, lambda: "investigating" in _screen_text(table), "the cells on screen")
         drawn = 0
         for row in range(len(cells)):
             for width in (22, 18, 14):           # padding 1 each side: inner 20, 16, 12
@@ -88,7 +88,7 @@ async def test_what_it_does_not_handle_goes_to_textual() -> None:
             ("trailing", [Text("x  ", justify="right")]),
         ]
         table.replace_rows([("c", 10)], rows)
-        await pilot.pause()
+        await wait_until(pilot, lambda: table.row_count == len(rows), "the rows")
         for row in range(len(rows)):
             assert table._draw_text_cell(row, 0, Style(), 12, False, False) is None, rows[row][0]
         # and they still show, through Textual
@@ -123,7 +123,7 @@ async def test_the_cursor_row_keeps_its_highlight_and_a_click_selects_the_row_cl
         table = app.query_one(PaneTable)
         table.replace_rows([("name", 10)], [(str(i), [Text(f"row{i}")]) for i in range(6)])
         table.focus()
-        await pilot.pause()
+        await wait_until(pilot, lambda: table.has_focus and "row5" in _screen_text(table), "the table focused")
         cursor_bg = table.get_component_rich_style("datatable--cursor").bgcolor
         await pilot.press("down", "down")
         await wait_until(pilot, lambda: table.cursor_row == 2, "the cursor on row 2")
