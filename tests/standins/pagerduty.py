@@ -48,15 +48,15 @@ The package must never import this module (tests/test_layers.py checks that).
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import traceback
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
+
+from .http import Served
 
 ENQUEUE_PATH = "/v2/enqueue"
 ACTIONS = ("trigger", "acknowledge", "resolve")
@@ -101,7 +101,7 @@ def start_pagerduty(*, routing_keys: Collection[str] | None = None) -> PagerDuty
     return PagerDutyStandin(routing_keys)
 
 
-class PagerDutyStandin:
+class PagerDutyStandin(Served):
     """A running stand-in: its URL, what it received, incident state, fault injection."""
 
     def __init__(self, routing_keys: Collection[str] | None) -> None:
@@ -111,33 +111,9 @@ class PagerDutyStandin:
         self._requests: list[ReceivedRequest] = []
         self._events: list[dict[str, Any]] = []
         self._alerts: dict[str, _AlertRecord] = {}
-        self._stopping = threading.Event()
-        self._server = _Server(self)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.base_url = self._serve("pagerduty-standin")
         self.url = self.base_url + ENQUEUE_PATH
         """The full enqueue URL."""
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="pagerduty-standin",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        """Stop serving. Idempotent."""
-        if self._stopping.is_set():
-            return
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -208,7 +184,7 @@ class PagerDutyStandin:
         with self._lock:
             self._faults.append(_Fault(n, reply))
 
-    def _answer(self, method: str, path: str, headers: Mapping[str, str], raw: bytes) -> _Reply:
+    def _answer(self, method: str, path: str, headers: Any, raw: bytes) -> _Reply:
         with self._lock:
             fault = None
             if self._faults:
@@ -223,7 +199,7 @@ class PagerDutyStandin:
                     reply = self._dispatch(method, path, raw)
                 except Exception:  # noqa: BLE001 -- a bug in the stand-in: a 500 that says where
                     reply = _reply(500, {"status": "stand-in error", "message": traceback.format_exc()})
-            self._requests.append(ReceivedRequest(method, path, raw, dict(headers), reply.status))
+            self._requests.append(ReceivedRequest(method, path, raw, dict(headers.items()), reply.status))
             return reply
 
     def _dispatch(self, method: str, path: str, raw: bytes) -> _Reply:
@@ -348,60 +324,3 @@ class _AlertRecord:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, standin: PagerDutyStandin) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.standin = standin
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (a timeout test, a closed pool) is not an error here."""
-        import sys
-
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as httpx's connection pool expects
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall
-    server: _Server
-
-    def do_POST(self) -> None:
-        standin = self.server.standin
-        raw = self._read_body()
-        reply = standin._answer(self.command, self.path, dict(self.headers.items()), raw)
-        if standin._stopping.is_set():  # stopped: no answer, even on a kept-alive connection
-            self.close_connection = True
-            return
-        self.send_response_only(reply.status)
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
-
-    do_GET = do_PUT = do_DELETE = do_HEAD = do_POST
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep the test output free of access-log lines."""
-
-    def _read_body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return _read_chunked(self.rfile)
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-
-def _read_chunked(stream: io.BufferedIOBase) -> bytes:
-    body = bytearray()
-    while True:
-        size = int(stream.readline().split(b";")[0].strip() or b"0", 16)
-        if size == 0:
-            while stream.readline() not in (b"\r\n", b"\n", b""):
-                pass  # trailers
-            return bytes(body)
-        body += stream.read(size)
-        stream.readline()

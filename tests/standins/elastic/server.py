@@ -10,13 +10,13 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from .errors import _REASON_PHRASES, _EsError, _error, _injected_error
 from .faces import _Face, _authenticate, _elasticsearch_face, _negotiate, _opensearch_face
 from .store import _Store
+from ..http import Served
 
 
 class LoggedRequest(NamedTuple):
@@ -69,8 +69,10 @@ def start_standin(
     return Standin(faces[flavor](version), users or {}, api_keys or {}, clock)
 
 
-class Standin:
+class Standin(Served):
     """A running stand-in: its URL, its documents, its request log and fault injection."""
+
+    LENGTH_HEADER = "content-length"  # as Elasticsearch spells it
 
     def __init__(
         self,
@@ -87,31 +89,8 @@ class Standin:
         self._lock = threading.Lock()
         self._faults: list[_Fault] = []
         self._log: list[LoggedRequest] = []
-        self._stopping = threading.Event()
-        self._server = _Server(self)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"{face.flavor}-standin",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def __enter__(self) -> Standin:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        """Stop serving; requests held by ``delay_next`` are released. Idempotent."""
-        if self._stopping.is_set():
-            return
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+        # stop() also releases the requests held by ``delay_next``
+        self.url = self._serve(f"{face.flavor}-standin")
 
     @property
     def request_log(self) -> list[LoggedRequest]:
@@ -192,7 +171,20 @@ class Standin:
                 self._faults.pop(0)
             return fault
 
-    def _answer(self, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> _Reply:
+    def _body(self, headers: Any, raw: bytes) -> bytes:
+        if (headers.get("Content-Encoding") or "").lower() == "gzip":
+            return gzip.decompress(raw)
+        return raw
+
+    def _answer(self, method: str, target: str, headers: Any, raw: bytes) -> _Reply:
+        try:
+            return self._answer_request(method, target, headers, raw)
+        except Exception:  # a bug in the stand-in: answer like ES's 500, with the traceback
+            reason = traceback.format_exc()
+            body = json.dumps(_error(500, "exception", reason).body).encode()
+            return _Reply(500, [("content-type", "application/json")], body)
+
+    def _answer_request(self, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> _Reply:
         """Everything between the parsed HTTP request and the bytes of the answer."""
         parts = urlsplit(target)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -256,69 +248,3 @@ class _Fault:
     seconds: float = 0.0
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, standin: Standin) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.standin = standin
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (a timeout test, a closed pool) is not an error here."""
-        import sys
-
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the clients' connection pools expect
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall
-    server: _Server
-
-    def do_GET(self) -> None:
-        standin = self.server.standin
-        raw = self._read_body()
-        try:
-            reply = standin._answer(self.command, self.path, self.headers, raw)
-        except Exception:  # a bug in the stand-in: answer like ES's 500, with the traceback
-            reason = traceback.format_exc()
-            body = json.dumps(_error(500, "exception", reason).body).encode()
-            reply = _Reply(500, [("content-type", "application/json")], body)
-        if standin._stopping.is_set():  # stopped: no answer, even on a kept-alive connection
-            self.close_connection = True
-            return
-        self.send_response_only(reply.status)
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.send_header("content-length", str(len(reply.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
-
-    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep the test output free of access-log lines."""
-
-    def _read_body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            raw = _read_chunked(self.rfile)
-        else:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if (self.headers.get("Content-Encoding") or "").lower() == "gzip":
-            raw = gzip.decompress(raw)
-        return raw
-
-
-def _read_chunked(stream: BinaryIO) -> bytes:
-    body = bytearray()
-    while True:
-        size = int(stream.readline().split(b";")[0].strip() or b"0", 16)
-        if size == 0:
-            while stream.readline() not in (b"\r\n", b"\n", b""):
-                pass  # trailers
-            return bytes(body)
-        body += stream.read(size)
-        stream.readline()
